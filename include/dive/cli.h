@@ -1,0 +1,142 @@
+/*
+ * cli.h - the command table and its dispatcher.
+ *
+ * A command is a row (after git's commands[] and systemd's verbs[]): a group
+ * such as "spoke" holds verb rows such as "deploy".  Each row declares its
+ * handler, positional arity, option table, prerequisites, usage and summary.
+ * The dispatcher parses global options, finds the row (suggesting the closest
+ * name on a typo), parses and bounds the verb's options, checks arity once,
+ * and only then calls the handler.  --help at every level is generated from
+ * the same rows.
+ *
+ * To add a verb: add a row to the verb table of its group in
+ * src/cmd/cmd_<group>.c and write the handler there.  A row whose handler is
+ * NULL answers "not implemented" with DIVE_EXIT_NOT_IMPLEMENTED and names the
+ * issue that will implement it; it never fakes output.
+ *
+ * Handlers return a process exit code (enum dive_exit) and are the only
+ * layer that prints to the user.
+ */
+#ifndef DIVE_CLI_H
+#define DIVE_CLI_H
+
+#include <stdio.h>
+
+struct dive_ctx {
+	int json;                  /* --json: one JSON document on stdout */
+	int dry_run;               /* --dry-run: plan only, change nothing */
+	int verbose;               /* -v (repeatable) */
+	int quiet;                 /* -q */
+	int color;                 /* colour on a terminal unless --no-color/NO_COLOR */
+	const char *state_url;     /* --state-url / DIVE_STATE_URL */
+	const char *docker_host;   /* --docker-host / DOCKER_HOST */
+	const char *instances_dir; /* --instances-dir / DIVE_INSTANCES_DIR */
+	FILE *out;                 /* where commands print results */
+	FILE *err;                 /* where commands print diagnostics */
+	const char *argv0;
+};
+
+enum dive_opt_type {
+	DIVE_OPT_BOOL,
+	DIVE_OPT_INT,
+	DIVE_OPT_STRING,
+};
+
+/* One option of a verb; tables end with a row whose name is NULL. */
+struct dive_opt {
+	const char *name;          /* long name without the dashes */
+	char short_name;           /* 0 for none */
+	enum dive_opt_type type;
+	const char *arg;           /* placeholder in help, e.g. "SECONDS" */
+	const char *help;
+	long min, max;             /* bounds for DIVE_OPT_INT */
+};
+
+/* Prerequisites a verb declares; the dispatcher and help read them. */
+enum dive_verb_flags {
+	DIVE_NEEDS_STATE = 1 << 0,   /* opens the state store (migrating it first) */
+	DIVE_NEEDS_DOCKER = 1 << 1,  /* talks to the Docker engine */
+	DIVE_TAKES_LOCK = 1 << 2,    /* takes the instance lock named by its CODE */
+	DIVE_DRY_RUN = 1 << 3,       /* honours --dry-run */
+	DIVE_DESTRUCTIVE = 1 << 4,   /* removes things: asks on a terminal, needs --yes elsewhere */
+};
+
+#define DIVE_MAX_OPTS 24
+
+struct dive_inv;
+
+struct dive_verb {
+	const char *name;
+	int (*fn)(struct dive_ctx *ctx, const struct dive_inv *inv);
+	int min_args, max_args;      /* positional arguments; max -1 = unbounded */
+	unsigned flags;              /* enum dive_verb_flags */
+	const struct dive_opt *opts; /* may be NULL */
+	const char *usage;           /* positional part, e.g. "CODE" */
+	const char *summary;         /* one line, lowercase, no final period */
+	int issue;                   /* issue that implements a NULL fn */
+};
+
+struct dive_group {
+	const char *name;
+	const char *summary;
+	const struct dive_verb *verbs; /* table ending with name == NULL, or NULL */
+	const struct dive_verb *leaf;  /* a group that is itself a verb (version) */
+};
+
+/* One parsed invocation, handed to the handler. */
+struct dive_inv {
+	const struct dive_group *group;
+	const struct dive_verb *verb;
+	int argc;
+	char **argv;                   /* positional arguments only */
+	struct {
+		int set;
+		long num;
+		const char *str;
+	} opt[DIVE_MAX_OPTS];         /* parallel to verb->opts */
+};
+
+/* Option values by long name; the name must exist in the verb's table. */
+int dive_opt_given(const struct dive_inv *inv, const char *name);
+long dive_opt_int(const struct dive_inv *inv, const char *name, long def);
+const char *dive_opt_str(const struct dive_inv *inv, const char *name, const char *def);
+
+/* The real command table (src/cmd/table.c), ending with name == NULL. */
+extern const struct dive_group dive_groups[];
+
+/*
+ * Fill ctx with defaults from the environment: DIVE_STATE_URL, DOCKER_HOST,
+ * DIVE_INSTANCES_DIR, NO_COLOR.  out/err default to stdout/stderr.
+ */
+void dive_ctx_init(struct dive_ctx *ctx);
+
+/* Parse argv (argv[0] is the program) and run the command; returns the exit code. */
+int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc, char **argv);
+
+/* Help generated from the rows. */
+void dive_help_top(FILE *f, const struct dive_group *groups);
+void dive_help_group(FILE *f, const struct dive_group *group);
+void dive_help_verb(FILE *f, const struct dive_group *group, const struct dive_verb *verb);
+void dive_help_usage_line(FILE *f, const struct dive_group *group, const struct dive_verb *verb);
+
+/*
+ * The candidate closest to word by edit distance, if close enough to be a
+ * likely typo (or a unique prefix); NULL otherwise.
+ */
+const char *dive_suggest(const char *word, const char *const *cands, size_t n);
+size_t dive_edit_distance(const char *a, const char *b);
+
+#endif
+
+/* Global options, as data (help and the dispatcher read this table). */
+extern const struct dive_opt dive_global_opts[];
+
+/*
+ * Report a failure to the user: "dive: <message>" on ctx->err and, with
+ * --json, {"ok":false,"error":{...}} on ctx->out.  Returns the exit code
+ * for err, so handlers can `return dive_fail(ctx, rc, "...")`.
+ */
+int dive_fail(struct dive_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, with the last error appended: "dive: <what>: <last error>". */
+int dive_fail_last(struct dive_ctx *ctx, int err, const char *what);

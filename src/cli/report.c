@@ -1,0 +1,52 @@
+/* report.c - how a failure reaches the user (see dive_fail in cli.h). */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "dive/cli.h"
+#include "dive/error.h"
+#include "dive/exitcode.h"
+
+static int report(struct dive_ctx *ctx, int err, const char *msg)
+{
+	int code = dive_exit_from_err(err);
+
+	fprintf(ctx->err, "dive: %s\n", msg);
+	if (ctx->json) {
+		cJSON *doc = cJSON_CreateObject(), *e;
+		char *s;
+
+		cJSON_AddBoolToObject(doc, "ok", 0);
+		cJSON_AddNumberToObject(doc, "exit", code);
+		e = cJSON_AddObjectToObject(doc, "error");
+		cJSON_AddStringToObject(e, "kind", dive_err_name(err));
+		cJSON_AddStringToObject(e, "message", msg);
+		if (dive_error_last_code())
+			cJSON_AddNumberToObject(e, "code", dive_error_last_code());
+		s = cJSON_PrintUnformatted(doc);
+		fprintf(ctx->out, "%s\n", s);
+		cJSON_free(s);
+		cJSON_Delete(doc);
+	}
+	return code;
+}
+
+int dive_fail(struct dive_ctx *ctx, int err, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return report(ctx, err, msg);
+}
+
+int dive_fail_last(struct dive_ctx *ctx, int err, const char *what)
+{
+	char msg[1200];
+
+	snprintf(msg, sizeof(msg), "%s: %s", what, dive_error_last());
+	return report(ctx, err, msg);
+}

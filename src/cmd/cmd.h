@@ -1,0 +1,31 @@
+/*
+ * cmd.h - the verb tables of each command family (one file per noun:
+ * src/cmd/cmd_<noun>.c) and the helpers they share.  The top-level table
+ * that lists them is src/cmd/table.c.
+ */
+#ifndef DIVE_CMD_H
+#define DIVE_CMD_H
+
+#include "dive/cli.h"
+
+extern const struct dive_verb cmd_hub_verbs[];
+extern const struct dive_verb cmd_spoke_verbs[];
+extern const struct dive_verb cmd_federation_verbs[];
+extern const struct dive_verb cmd_state_verbs[];
+extern const struct dive_verb cmd_lock_verbs[];
+extern const struct dive_verb cmd_db_verbs[];
+extern const struct dive_verb cmd_breaker_verbs[];
+extern const struct dive_verb cmd_errors_verbs[];
+extern const struct dive_verb cmd_images_verbs[];
+extern const struct dive_verb cmd_graph_verb;
+extern const struct dive_verb cmd_version_verb;
+extern const struct dive_verb cmd_help_verb;
+
+/* Options several families share. */
+#define DIVE_OPT_LOCK_WAIT \
+	{ "lock-wait", 0, DIVE_OPT_INT, "SECONDS", "wait up to SECONDS for a held lock (default 0)", 0, 86400 }
+#define DIVE_OPT_YES \
+	{ "yes", 'y', DIVE_OPT_BOOL, NULL, "do not ask for confirmation", 0, 0 }
+#define DIVE_OPT_END { NULL, 0, 0, NULL, NULL, 0, 0 }
+
+#endif

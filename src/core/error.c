@@ -1,0 +1,82 @@
+/* error.c - the thread-local last-error slot (see include/dive/error.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "dive/error.h"
+
+#define ERROR_MAX 1024
+
+static _Thread_local char last_msg[ERROR_MAX];
+static _Thread_local int last_err;
+static _Thread_local int last_code;
+
+int dive_error_vset(int err, const char *fmt, va_list ap)
+{
+	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	last_err = err;
+	last_code = 0;
+	return err;
+}
+
+int dive_error_set(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dive_error_vset(err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void dive_error_set_code(int taxonomy_code)
+{
+	last_code = taxonomy_code;
+}
+
+const char *dive_error_last(void)
+{
+	return last_msg;
+}
+
+int dive_error_last_err(void)
+{
+	return last_err;
+}
+
+int dive_error_last_code(void)
+{
+	return last_code;
+}
+
+void dive_error_clear(void)
+{
+	last_msg[0] = '\0';
+	last_err = DIVE_OK;
+	last_code = 0;
+}
+
+static const char *const err_names[] = {
+	[0] = "ok",
+	[1] = "failure",
+	[2] = "usage",
+	[3] = "not-found",
+	[4] = "locked",
+	[5] = "conflict",
+	[6] = "timeout",
+	[7] = "unavailable",
+	[8] = "not-implemented",
+	[9] = "unhealthy",
+	[10] = "drift",
+	[11] = "too-big",
+	[12] = "interrupted",
+	[13] = "circuit-open",
+};
+
+const char *dive_err_name(int err)
+{
+	int i = -err;
+
+	if (i < 0 || i >= (int)(sizeof(err_names) / sizeof(err_names[0])))
+		return "failure";
+	return err_names[i];
+}
