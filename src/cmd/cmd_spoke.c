@@ -1,5 +1,91 @@
 /* cmd_spoke.c - `dive spoke ...`: spoke stacks, one per country code. */
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
 #include "cmd.h"
+#include "dive/country.h"
+#include "dive/error.h"
+#include "dive/exitcode.h"
+#include "dive/ports.h"
+
+static int print_json(struct dive_ctx *ctx, cJSON *doc)
+{
+	char *s = cJSON_Print(doc);
+
+	cJSON_Delete(doc);
+	if (!s)
+		return dive_fail(ctx, DIVE_EFAIL, "cannot print JSON: out of memory");
+	fprintf(ctx->out, "%s\n", s);
+	cJSON_free(s);
+	return DIVE_EXIT_OK;
+}
+
+/* `dive spoke ports CODE`: read-only, so the hub (USA) is shown too. */
+static int cmd_spoke_ports(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	const struct dive_country *c;
+	struct dive_ports p;
+	size_t i, n = ports_service_count();
+	int rc;
+
+	rc = country_parse(&c, inv->argv[0]);
+	if (rc < 0)
+		return dive_fail(ctx, rc, "%s", dive_error_last());
+	rc = ports_for(&p, c);
+	if (rc < 0)
+		return dive_fail(ctx, rc, "%s", dive_error_last());
+	if (ctx->json) {
+		cJSON *doc = cJSON_CreateObject(), *ports;
+
+		cJSON_AddStringToObject(doc, "code", c->code);
+		cJSON_AddStringToObject(doc, "name", c->name);
+		cJSON_AddStringToObject(doc, "kind", country_kind_name(c->kind));
+		cJSON_AddNumberToObject(doc, "index", c->index);
+		ports = cJSON_AddObjectToObject(doc, "ports");
+		for (i = 0; i < n; i++)
+			cJSON_AddNumberToObject(ports, ports_service_at(i)->name, ports_value(&p, i));
+		cJSON_AddStringToObject(doc, "bind", DIVE_PORTS_BIND);
+		return print_json(ctx, doc);
+	}
+	fprintf(ctx->out, "%s %s (%s, index %d), published on %s\n", c->code, c->name,
+		country_kind_name(c->kind), c->index, DIVE_PORTS_BIND);
+	fprintf(ctx->out, "%-16s %-6s %s\n", "SERVICE", "HOST", "CONTAINER");
+	for (i = 0; i < n; i++) {
+		const struct dive_port_service *s = ports_service_at(i);
+
+		fprintf(ctx->out, "%-16s %-6d %s\n", s->name, ports_value(&p, i), s->container_port_hint);
+	}
+	return DIVE_EXIT_OK;
+}
+
+static int cmd_spoke_list_countries(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	size_t i, n = country_count();
+
+	if (ctx->json) {
+		cJSON *doc = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(doc, "countries");
+
+		for (i = 0; i < n; i++) {
+			const struct dive_country *c = country_at(i);
+			cJSON *row = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(row, "code", c->code);
+			cJSON_AddStringToObject(row, "name", c->name);
+			cJSON_AddStringToObject(row, "kind", country_kind_name(c->kind));
+			cJSON_AddNumberToObject(row, "index", c->index);
+			cJSON_AddItemToArray(list, row);
+		}
+		return print_json(ctx, doc);
+	}
+	fprintf(ctx->out, "%-4s %5s  %-7s  %s\n", "CODE", "INDEX", "KIND", "NAME");
+	for (i = 0; i < n; i++) {
+		const struct dive_country *c = country_at(i);
+
+		fprintf(ctx->out, "%-4s %5d  %-7s  %s\n", c->code, c->index, country_kind_name(c->kind), c->name);
+	}
+	return DIVE_EXIT_OK;
+}
 
 static const struct dive_opt deploy_opts[] = {
 	{ "resume", 0, DIVE_OPT_BOOL, NULL, "continue an interrupted run, skipping steps already done", 0, 0 },
@@ -27,9 +113,10 @@ const struct dive_verb cmd_spoke_verbs[] = {
 	  "stop and remove a spoke's containers, nothing else", 6 },
 	{ "status", NULL, 0, 1, STATE_DOCKER, NULL, "[CODE]", "state and health of one spoke or all", 6 },
 	{ "list", NULL, 0, 0, DIVE_NEEDS_STATE, NULL, NULL, "spokes known to the state store", 6 },
-	{ "ports", NULL, 1, 1, 0, NULL, "CODE", "host ports of a spoke", 6 },
+	{ "ports", cmd_spoke_ports, 1, 1, 0, NULL, "CODE", "host ports of a spoke (USA: of the hub)", 0 },
 	{ "clean", NULL, 1, 1, STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE, down_opts, "CODE",
 	  "remove a spoke's containers, volumes and network (asks first)", 6 },
-	{ "list-countries", NULL, 0, 0, 0, NULL, NULL, "the 32 NATO members and 6 partners dive knows", 6 },
+	{ "list-countries", cmd_spoke_list_countries, 0, 0, 0, NULL, NULL,
+	  "the 32 NATO members and 6 partners dive knows", 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
 };
