@@ -22,6 +22,11 @@
 
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
+struct store;
+struct dive_country;
+
 struct dive_ctx {
 	int json;                  /* --json: one JSON document on stdout */
 	int dry_run;               /* --dry-run: plan only, change nothing */
@@ -34,6 +39,7 @@ struct dive_ctx {
 	FILE *out;                 /* where commands print results */
 	FILE *err;                 /* where commands print diagnostics */
 	const char *argv0;
+	struct store *store;       /* opened by the dispatcher for DIVE_NEEDS_STATE */
 };
 
 enum dive_opt_type {
@@ -59,6 +65,8 @@ enum dive_verb_flags {
 	DIVE_TAKES_LOCK = 1 << 2,    /* takes the instance lock named by its CODE */
 	DIVE_DRY_RUN = 1 << 3,       /* honours --dry-run */
 	DIVE_DESTRUCTIVE = 1 << 4,   /* removes things: asks on a terminal, needs --yes elsewhere */
+	DIVE_ARG_CODE = 1 << 5,      /* first argument (if given) is a country code, hub included */
+	DIVE_ARG_SPOKE = 1 << 6,     /* first argument (if given) is a spoke code (not the hub) */
 };
 
 #define DIVE_MAX_OPTS 24
@@ -89,6 +97,7 @@ struct dive_inv {
 	const struct dive_verb *verb;
 	int argc;
 	char **argv;                   /* positional arguments only */
+	const struct dive_country *country; /* validated first argument (DIVE_ARG_CODE/SPOKE) */
 	struct {
 		int set;
 		long num;
@@ -140,3 +149,9 @@ int dive_fail(struct dive_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Same, with the last error appended: "dive: <what>: <last error>". */
 int dive_fail_last(struct dive_ctx *ctx, int err, const char *what);
+
+/* Print doc (pretty) on ctx->out and free it; returns DIVE_EXIT_OK. */
+int dive_print_json(struct dive_ctx *ctx, cJSON *doc);
+
+/* "dive lock hold DEU": group, verb and positionals, never options (no secrets). */
+void dive_inv_command(char *out, size_t n, const struct dive_inv *inv);

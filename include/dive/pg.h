@@ -22,4 +22,10 @@ void pg_close(PGconn *conn);
  */
 int pg_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params);
 
+/* The SQLSTATE of the last failed pg_exec on this thread, or "". */
+const char *pg_last_sqlstate(void);
+
+/* Run a fixed statement without parameters (BEGIN, COMMIT, ROLLBACK). */
+int pg_command(PGconn *conn, const char *sql);
+
 #endif

@@ -13,9 +13,13 @@
 #include <unistd.h>
 
 #include "dive/cli.h"
+#include "dive/country.h"
+#include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/log.h"
+#include "dive/retry.h"
+#include "dive/store.h"
 #include "dive/xalloc.h"
 
 #define MAX_WORDS 256
@@ -227,6 +231,9 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 		dive_log_set_level(DIVE_LOG_QUIET);
 	else if (ctx->verbose > 1)
 		dive_log_set_level(DIVE_LOG_DEBUG);
+	/* Configuration from the environment is input too: bad values stop here. */
+	if (retry_policy_load_env() < 0)
+		return usage_error(ctx, NULL, NULL);
 
 	/* 2. The group. */
 	if (nwords == 0 || dashdash == 0) {
@@ -338,7 +345,18 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 	if (ctx->dry_run && !(v->flags & DIVE_DRY_RUN) && (v->flags & (DIVE_TAKES_LOCK | DIVE_DESTRUCTIVE)))
 		return dive_fail(ctx, DIVE_EUSAGE, "'dive %s %s' does not support --dry-run", g->name, v->name);
 
-	/* 6. The handler, or an honest refusal. */
+	/* 6. Prerequisites, in the order that changes nothing on bad input. */
+	if (v->fn && (v->flags & (DIVE_ARG_CODE | DIVE_ARG_SPOKE)) && npos > 0) {
+		rc = (v->flags & DIVE_ARG_SPOKE) ? country_parse_spoke(&inv.country, pos[0])
+						 : country_parse(&inv.country, pos[0]);
+		if (rc < 0) {
+			dive_error_set_code(ERRC_COUNTRY_CODE_INVALID);
+			return usage_error(ctx, g, v);
+		}
+		pos[0] = (char *)inv.country->code;
+	}
+
+	/* 7. The handler, or an honest refusal. */
 	if (!v->fn) {
 		if (g->leaf)
 			return dive_fail(ctx, DIVE_ENOTIMPL, "'dive %s' is not implemented yet (issue #%d)",
@@ -346,6 +364,14 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 		return dive_fail(ctx, DIVE_ENOTIMPL, "'dive %s %s' is not implemented yet (issue #%d)",
 				 g->name, v->name, v->issue);
 	}
+	if (v->flags & DIVE_NEEDS_STATE) {
+		rc = store_open(&ctx->store, ctx->state_url, ctx->dry_run ? 0 : STORE_MIGRATE);
+		if (rc < 0)
+			return dive_fail_last(ctx, rc, "cannot use the state store");
+	}
 	dive_error_clear();
-	return v->fn(ctx, &inv);
+	rc = v->fn(ctx, &inv);
+	store_close(ctx->store);
+	ctx->store = NULL;
+	return rc;
 }

@@ -1,6 +1,7 @@
 /* report.c - how a failure reaches the user (see dive_fail in cli.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -49,4 +50,29 @@ int dive_fail_last(struct dive_ctx *ctx, int err, const char *what)
 
 	snprintf(msg, sizeof(msg), "%s: %s", what, dive_error_last());
 	return report(ctx, err, msg);
+}
+
+int dive_print_json(struct dive_ctx *ctx, cJSON *doc)
+{
+	char *s = cJSON_Print(doc);
+
+	fprintf(ctx->out, "%s\n", s ? s : "null");
+	cJSON_free(s);
+	cJSON_Delete(doc);
+	return DIVE_EXIT_OK;
+}
+
+void dive_inv_command(char *out, size_t n, const struct dive_inv *inv)
+{
+	size_t used;
+	int i;
+
+	snprintf(out, n, "dive %s%s%s", inv->group->name, inv->group->leaf ? "" : " ",
+		 inv->group->leaf ? "" : inv->verb->name);
+	for (i = 0; i < inv->argc; i++) {
+		used = strlen(out);
+		if (used + 2 >= n)
+			break;
+		snprintf(out + used, n - used, " %.40s", inv->argv[i]);
+	}
 }

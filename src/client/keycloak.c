@@ -84,11 +84,19 @@ static int token_request(struct kc *kc)
 	rc = http_perform(kc->transport, &req, &resp);
 	if (rc < 0)
 		goto out;
+	doc = cJSON_Parse(dive_buf_str(&resp.body));
+	if (resp.status == 400 || resp.status == 401) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
+
+		/* OAuth says 400 invalid_grant for wrong credentials (Keycloak 26) */
+		rc = dive_error_set(DIVE_EUSAGE, "keycloak refused the admin credentials (%s)",
+				    cJSON_IsString(e) ? e->valuestring : "unauthorized");
+		goto out;
+	}
 	if (resp.status != 200) {
 		rc = status_error(resp.status, "POST", "admin token");
 		goto out;
 	}
-	doc = cJSON_Parse(dive_buf_str(&resp.body));
 	tok = cJSON_GetObjectItemCaseSensitive(doc, "access_token");
 	exp = cJSON_GetObjectItemCaseSensitive(doc, "expires_in");
 	if (!cJSON_IsString(tok)) {

@@ -1,10 +1,23 @@
 /* pg.c - libpq connections with timeouts and keepalives (see pg.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "dive/error.h"
 #include "dive/pg.h"
 
 #define PG_URL_MAX 2048
+
+static _Thread_local char last_sqlstate[6];
+
+const char *pg_last_sqlstate(void)
+{
+	return last_sqlstate;
+}
+
+int pg_command(PGconn *conn, const char *sql)
+{
+	return pg_exec(conn, NULL, sql, 0, NULL);
+}
 
 static void chomp_message(char *dst, size_t n, const char *src)
 {
@@ -67,6 +80,7 @@ int pg_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const ch
 	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		last_sqlstate[0] = '\0';
 		if (out)
 			*out = res;
 		else
@@ -74,6 +88,7 @@ int pg_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const ch
 		return 0;
 	}
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", state ? state : "");
 	chomp_message(msg, sizeof(msg), res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 	if (PQstatus(conn) != CONNECTION_OK)
 		rc = dive_error_set(DIVE_EUNAVAIL, "lost the state store connection: %s", msg);

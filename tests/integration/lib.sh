@@ -31,3 +31,23 @@ expect_json() {
 }
 
 done_ok() { echo "ok: $T_CHECKS checks"; }
+
+# new_state_db TAG: a database of this test's own, dropped on exit;
+# exports DIVE_STATE_URL pointing at it.
+new_state_db() {
+	local base=${DIVE_STATE_URL:?run tests/env/up and source tests/env/.env}
+	T_ADMIN_URL=$base
+	T_DB="dive_t_$1_$$"
+	psql -qX "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_DB" -c "CREATE DATABASE $T_DB" >/dev/null ||
+		{ echo "cannot create database $T_DB" >&2; exit 1; }
+	export DIVE_STATE_URL="${base%/*}/$T_DB"
+	trap 'rm -f "$T_OUT" "$T_ERR"; psql -qX "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_DB WITH (FORCE)" >/dev/null 2>&1' EXIT
+}
+
+# sql QUERY: one value from the test's database.
+sql() { psql -qXAt "$DIVE_STATE_URL" -c "$1"; }
+
+expect_eq() { T_CHECKS=$((T_CHECKS + 1)); [ "$1" = "$2" ] || fail "got '$1', expected '$2'${3:+ ($3)}"; }
+
+# json_get EXPR: evaluate a Python expression on the JSON in stdout (as d).
+json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T_OUT" "$1"; }
