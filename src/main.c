@@ -1,13 +1,18 @@
 /*
  * main.c - global setup and the one call into the dispatcher.
  *
- * Library-wide initialisation (libcurl, libmongoc) happens once here, before
- * any thread exists; everything else is in src/cli/dispatch.c.
+ * libcurl is initialised here, before any thread exists; libmongoc on first
+ * use (mongo_open); everything else is in src/cli/dispatch.c.
+ *
+ * Debian's libmongoc also initialises itself when it is loaded and keeps its
+ * performance counters in /dev/shm/mongoc-<pid> (removed at exit) unless
+ * MONGOC_DISABLE_SHM is set before the program starts: the ./dive launcher
+ * sets it, so no dive command leaves or writes a file of its own there.
  */
 #include <curl/curl.h>
-#include <mongoc/mongoc.h>
 
 #include "dive/cli.h"
+#include "dive/mongo.h"
 
 int main(int argc, char **argv)
 {
@@ -15,11 +20,10 @@ int main(int argc, char **argv)
 	int rc;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	mongoc_init();
 	dive_ctx_init(&ctx);
 	rc = dive_cli_run(dive_groups, &ctx, argc, argv);
 	fflush(ctx.out);
-	mongoc_cleanup();
+	mongo_global_cleanup();
 	curl_global_cleanup();
 	return rc;
 }

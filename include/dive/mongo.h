@@ -5,7 +5,9 @@
  * selection, connect, socket) unless the URI sets them.  FerretDB has no
  * multi-document transactions and no endSessions; dive uses only
  * single-document atomic operations and tolerates a failing endSessions at
- * close.  mongoc_init() must have been called (main.c does).
+ * close.  mongo_open() calls mongoc_init() once, on first use (libmongoc
+ * creates a shared-memory file for its counters at init, so commands that
+ * do not talk to MongoDB never initialise it); mongo_global_cleanup() at exit.
  */
 #ifndef DIVE_MONGO_H
 #define DIVE_MONGO_H
@@ -19,6 +21,7 @@ struct mongo {
 
 int mongo_open(struct mongo **out, const char *url, const char *appname);
 void mongo_close(struct mongo *m);
+void mongo_global_cleanup(void);
 
 /* Run {ping: 1} on the admin database. */
 int mongo_ping(struct mongo *m);

@@ -1,4 +1,5 @@
 /* mongo.c - bounded MongoDB connections (see mongo.h). */
+#include <pthread.h>
 #include <string.h>
 
 #include "dive/error.h"
@@ -6,6 +7,22 @@
 #include "dive/xalloc.h"
 
 #define MONGO_URL_MAX 2048
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int initialised;
+
+static void init(void)
+{
+	mongoc_init();
+	initialised = 1;
+}
+
+void mongo_global_cleanup(void)
+{
+	if (initialised)
+		mongoc_cleanup();
+	initialised = 0;
+}
 
 int mongo_error(const bson_error_t *err, const char *what)
 {
@@ -33,6 +50,7 @@ int mongo_open(struct mongo **out, const char *url, const char *appname)
 		return dive_error_set(DIVE_EUSAGE, "no MongoDB URL configured");
 	if (strlen(url) > MONGO_URL_MAX)
 		return dive_error_set(DIVE_EUSAGE, "the MongoDB URL is longer than %d bytes", MONGO_URL_MAX);
+	pthread_once(&init_once, init);
 	uri = mongoc_uri_new_with_error(url, &err);
 	if (!uri)
 		return dive_error_set(DIVE_EUSAGE, "invalid MongoDB URL: %s", err.message);

@@ -38,7 +38,7 @@ new_state_db() {
 	local base=${DIVE_STATE_URL:?run tests/env/up and source tests/env/.env}
 	T_ADMIN_URL=$base
 	T_DB="dive_t_$1_$$"
-	psql -qX "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_DB" -c "CREATE DATABASE $T_DB" >/dev/null ||
+	PGOPTIONS="-c client_min_messages=warning" psql -qX "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_DB" -c "CREATE DATABASE $T_DB" >/dev/null ||
 		{ echo "cannot create database $T_DB" >&2; exit 1; }
 	export DIVE_STATE_URL="${base%/*}/$T_DB"
 	trap 'rm -f "$T_OUT" "$T_ERR"; psql -qX "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_DB WITH (FORCE)" >/dev/null 2>&1' EXIT

@@ -135,4 +135,23 @@ expect_eq "$(sql "SELECT count(*) FROM dive.transitions WHERE actor = 'import-le
 expect_eq "$(ls -la "$legacy" | md5sum)" "$before" "import wrote nothing into the directory"
 rm -rf "$legacy"
 
+# no state or lock command writes any file (every file-changing syscall traced)
+if command -v strace >/dev/null 2>&1; then
+	trace=$(mktemp)
+	for cmd in "state show" "state show DEU --json" "state history DEU" "lock status" "lock hold BEL --for 1" \
+		"lock release BEL --force" "db status" "db migrate"; do
+		strace -f -qq -o "$trace" -e trace=open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat,truncate,ftruncate,link,symlink \
+			"$DIVE" $cmd >/dev/null 2>&1 || true
+		# libmongoc's own counters segment (/dev/shm/mongoc-<pid>, created at
+		# load, removed at exit) is the library's, not dive's: see src/main.c
+		writes=$(grep -E 'O_WRONLY|O_RDWR|O_CREAT|creat\(|mkdir|rename|unlink|truncate|link\(' "$trace" |
+			grep -vE '"/dev/(null|tty|pts/[0-9]+)"|"/dev/shm/mongoc-[0-9]+"|^[0-9]+ +ftruncate\(3, ' || true)
+		T_CHECKS=$((T_CHECKS + 1))
+		[ -z "$writes" ] || fail "'dive $cmd' touched files: $writes"
+	done
+	rm -f "$trace"
+else
+	fail "strace is missing (tests/env/up installs it)"
+fi
+
 done_ok
