@@ -1,0 +1,485 @@
+/* images.c - local images from host programs (see images.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "dive/errcodes.h"
+#include "dive/error.h"
+#include "dive/images.h"
+#include "dive/sha256.h"
+#include "dive/tar.h"
+#include "dive/xalloc.h"
+
+#define IMAGE_CONTEXT_MAX ((size_t)1536 << 20)
+#define LDD_MAX_LIBS 256
+
+struct image_ctx {
+	struct tar *t;
+	struct sha256 *h;          /* the recipe hash, fed with every input */
+	const char *source_dir;
+	char libs[LDD_MAX_LIBS][PATH_MAX];
+	int nlibs;
+};
+
+struct image_recipe {
+	const char *name;
+	const char *local;
+	const char *const *production;   /* repository names it stands for */
+	int (*collect)(struct image_ctx *c);
+	const char *dockerfile;
+};
+
+/* --- collecting host files ------------------------------------------------------ */
+
+static void hash_input(struct image_ctx *c, const char *what, const char *path)
+{
+	struct stat st;
+	char line[PATH_MAX + 64];
+
+	if (stat(path, &st) == 0)
+		snprintf(line, sizeof(line), "%s %s %lld %lld\n", what, path, (long long)st.st_size,
+			 (long long)st.st_mtime);
+	else
+		snprintf(line, sizeof(line), "%s %s missing\n", what, path);
+	sha256_update(c->h, line, strlen(line));
+}
+
+/* name inside the image for a host path: "/usr/lib/x" -> "rootfs/usr/lib/x" */
+static char *rootfs_name(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return xasprintf("rootfs/%s", path);
+}
+
+/* A host file, symlinks resolved, at the same path in the image. */
+static int add_file_as(struct image_ctx *c, const char *host, const char *dest)
+{
+	char real[PATH_MAX], *name;
+	int rc;
+
+	if (!realpath(host, real))
+		return dive_error_set(DIVE_EUSAGE, "image '%s' needs '%s', which is missing", "?", host);
+	name = rootfs_name(dest);
+	rc = tar_add_path(c->t, name, real);
+	free(name);
+	hash_input(c, "file", real);
+	return rc;
+}
+
+/* The shared libraries ldd says path loads, each once. */
+static int add_libs(struct image_ctx *c, const char *path)
+{
+	char cmd[PATH_MAX + 32], line[PATH_MAX + 128];
+	FILE *p;
+	int rc = 0, n = 0;
+
+	if (strchr(path, '\'') || strlen(path) >= PATH_MAX)
+		return dive_error_set(DIVE_EUSAGE, "unusable program path '%.100s'", path);
+	snprintf(cmd, sizeof(cmd), "ldd '%s' 2>/dev/null", path);
+	p = popen(cmd, "r");
+	if (!p)
+		return dive_error_set(DIVE_EFAIL, "cannot run ldd: %s", strerror(errno));
+	while (rc == 0 && fgets(line, sizeof(line), p) && n++ < 512) {
+		char *lib = strstr(line, "=> /"), *end;
+		int i, seen = 0;
+
+		if (lib)
+			lib += 3;
+		else if ((lib = strchr(line, '/')) == NULL)
+			continue;
+		end = strchr(lib, ' ');
+		if (!end)
+			end = strchr(lib, '\n');
+		if (!end)
+			continue;
+		*end = '\0';
+		for (i = 0; i < c->nlibs; i++)
+			seen |= !strcmp(c->libs[i], lib);
+		if (seen)
+			continue;
+		if (c->nlibs == LDD_MAX_LIBS) {
+			rc = dive_error_set(DIVE_ETOOBIG, "more than %d libraries", LDD_MAX_LIBS);
+			break;
+		}
+		snprintf(c->libs[c->nlibs++], PATH_MAX, "%s", lib);
+		rc = add_file_as(c, lib, lib);
+	}
+	pclose(p);
+	return rc;
+}
+
+static int add_program(struct image_ctx *c, const char *host, const char *dest)
+{
+	int rc = add_file_as(c, host, dest);
+
+	return rc < 0 ? rc : add_libs(c, host);
+}
+
+/* images/<name>/{entry,health} as /dive/entry and /dive/health. */
+static int add_scripts(struct image_ctx *c, const char *name)
+{
+	static const char *const files[] = { "entry", "health" };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++) {
+		char *host = xasprintf("%s/images/%s/%s", c->source_dir, name, files[i]);
+		char *dest = xasprintf("rootfs/dive/%s", files[i]);
+
+		rc = tar_add_path(c->t, dest, host);
+		hash_input(c, "script", host);
+		free(host);
+		free(dest);
+	}
+	return rc;
+}
+
+static int add_passwd(struct image_ctx *c)
+{
+	static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
+				     "postgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\n"
+				     "dive:x:1000:1000:dive:/home/dive:/bin/sh\n"
+				     "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+	static const char group[] = "root:x:0:\npostgres:x:999:\ndive:x:1000:\nnogroup:x:65534:\n";
+	int rc = tar_add_file(c->t, "rootfs/etc/passwd", passwd, sizeof(passwd) - 1, 0644);
+
+	sha256_update(c->h, passwd, sizeof(passwd) - 1);
+	return rc < 0 ? rc : tar_add_file(c->t, "rootfs/etc/group", group, sizeof(group) - 1, 0644);
+}
+
+static const char *need_env(const char *var, const char *image)
+{
+	const char *v = getenv(var);
+
+	if (!v || !*v) {
+		dive_error_set(DIVE_EUSAGE, "image '%s' needs %s (tests/env/up builds it and writes it to "
+					    "tests/env/.env)", image, var);
+		dive_error_set_code(ERRC_IMAGE_MISSING);
+		return NULL;
+	}
+	return v;
+}
+
+/* --- recipes ------------------------------------------------------------------- */
+
+static int collect_base(struct image_ctx *c)
+{
+	static const char *const applets[] = { "sh", "ash", "cat", "chmod", "chown", "cp", "echo", "env", "grep",
+					       "head", "httpd", "id", "ls", "mkdir", "mktemp", "mv", "nc", "printf",
+					       "ps", "readlink", "rm", "sed", "sleep", "su", "tail", "test", "[",
+					       "touch", "tr", "wget", "awk", "basename", "dirname", "uname", "cut",
+					       "sort", "tee", "true", "false", "kill", "date", "expr", "seq", "wc",
+					       "which", "find", "xargs", "hostname", "stat", "timeout", "usleep",
+					       "realpath", "ln", "du", "df", "gzip", "tar", "setpriv" };
+	size_t i;
+	int rc;
+
+	if ((rc = add_file_as(c, "/bin/busybox", "/bin/busybox")) < 0)
+		return rc;
+	for (i = 0; i < sizeof(applets) / sizeof(applets[0]) && rc == 0; i++) {
+		char *name = xasprintf("rootfs/bin/%s", applets[i]);
+
+		rc = tar_add_symlink(c->t, name, "busybox");
+		free(name);
+	}
+	if (rc == 0)
+		rc = tar_add_dir(c->t, "rootfs/tmp", 01777);
+	return rc < 0 ? rc : add_passwd(c);
+}
+
+static int collect_postgres(struct image_ctx *c)
+{
+	static const char *const bins[] = { "postgres", "initdb", "pg_ctl", "pg_isready", "psql" };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(bins) / sizeof(bins[0]) && rc == 0; i++) {
+		char *p = xasprintf("/usr/lib/postgresql/15/bin/%s", bins[i]);
+
+		rc = add_program(c, p, p);
+		free(p);
+	}
+	if (rc == 0)
+		rc = tar_add_tree(c->t, "rootfs/usr/lib/postgresql/15/lib", "/usr/lib/postgresql/15/lib");
+	if (rc == 0)
+		rc = tar_add_tree(c->t, "rootfs/usr/share/postgresql/15", "/usr/share/postgresql/15");
+	if (rc == 0)
+		rc = add_file_as(c, "/usr/share/zoneinfo/Etc/UTC", "/usr/share/zoneinfo/Etc/UTC");
+	if (rc == 0)
+		rc = add_file_as(c, "/usr/share/zoneinfo/UTC", "/usr/share/zoneinfo/UTC");
+	hash_input(c, "tree", "/usr/lib/postgresql/15/lib");
+	if (rc == 0)
+		rc = add_passwd(c);
+	return rc < 0 ? rc : add_scripts(c, "postgres");
+}
+
+static int collect_redis(struct image_ctx *c)
+{
+	int rc = add_program(c, "/usr/bin/redis-server", "/usr/bin/redis-server");
+
+	if (rc == 0)
+		rc = add_program(c, "/usr/bin/redis-cli", "/usr/bin/redis-cli");
+	return rc < 0 ? rc : add_scripts(c, "redis");
+}
+
+static int collect_mongodb(struct image_ctx *c)
+{
+	const char *bin = need_env("DIVE_FERRETDB_BIN", "mongodb");
+	int rc;
+
+	if (!bin)
+		return DIVE_EUSAGE;
+	rc = add_program(c, bin, "/usr/local/bin/ferretdb");
+	return rc < 0 ? rc : add_scripts(c, "mongodb");
+}
+
+static int collect_opa(struct image_ctx *c)
+{
+	const char *bin = need_env("DIVE_OPA_BIN", "opa");
+	int rc;
+
+	if (!bin)
+		return DIVE_EUSAGE;
+	rc = add_program(c, bin, "/usr/local/bin/opa");
+	return rc < 0 ? rc : add_scripts(c, "opa");
+}
+
+static int collect_keycloak(struct image_ctx *c)
+{
+	const char *dist = need_env("DIVE_KEYCLOAK_DIST", "keycloak"), *java;
+	char *p;
+	int rc;
+
+	if (!dist || !(java = need_env("DIVE_JAVA_HOME", "keycloak")))
+		return DIVE_EUSAGE;
+	/* a pristine distribution: no data/ or build output of a run */
+	rc = tar_add_tree(c->t, "rootfs/opt/keycloak", dist);
+	hash_input(c, "tree", dist);
+	if (rc == 0)
+		rc = tar_add_tree(c->t, "rootfs/opt/java", java);
+	hash_input(c, "tree", java);
+	p = xasprintf("%s/bin/java", java);
+	if (rc == 0)
+		rc = add_libs(c, p);
+	free(p);
+	p = xasprintf("%s/lib/server/libjvm.so", java);
+	if (rc == 0)
+		rc = add_libs(c, p);
+	free(p);
+	p = xasprintf("%s/lib/libnet.so", java);
+	if (rc == 0)
+		rc = add_libs(c, p);
+	free(p);
+	p = xasprintf("%s/lib/libnio.so", java);
+	if (rc == 0)
+		rc = add_libs(c, p);
+	free(p);
+	return rc < 0 ? rc : add_scripts(c, "keycloak");
+}
+
+static const char dockerfile_scratch[] = "FROM scratch\nCOPY rootfs/ /\nCMD [\"/bin/sh\"]\n";
+static const char dockerfile_service[] =
+	"FROM dive/base:local\nCOPY rootfs/ /\nENTRYPOINT [\"/dive/entry\"]\n";
+
+static const char *const prod_postgres[] = { "postgres", "docker.io/library/postgres", NULL };
+static const char *const prod_redis[] = { "redis", "docker.io/library/redis", NULL };
+static const char *const prod_mongodb[] = { "mongo", "docker.io/library/mongo", "mongodb/mongodb-community-server",
+					    NULL };
+static const char *const prod_opa[] = { "openpolicyagent/opa", NULL };
+static const char *const prod_keycloak[] = { "quay.io/keycloak/keycloak", "keycloak/keycloak", "dive-v3/keycloak",
+					     NULL };
+static const char *const prod_standin[] = { "dive-v3/backend", "dive-v3/frontend", "dive-v3/kas",
+					    "dive-v3/opal-client", "dive-v3/opal-server", "permitio/opal-client",
+					    "permitio/opal-server", NULL };
+static const char *const prod_none[] = { NULL };
+
+static const struct image_recipe recipes[] = {
+	{ "base", "dive/base:local", prod_none, collect_base, dockerfile_scratch },
+	{ "postgres", "dive/postgres:local", prod_postgres, collect_postgres, dockerfile_service },
+	{ "redis", "dive/redis:local", prod_redis, collect_redis, dockerfile_service },
+	{ "mongodb", "dive/mongodb:local", prod_mongodb, collect_mongodb, dockerfile_service },
+	{ "opa", "dive/opa:local", prod_opa, collect_opa, dockerfile_service },
+	{ "keycloak", "dive/keycloak:local", prod_keycloak, collect_keycloak, dockerfile_service },
+	{ "standin", "dive/standin:local", prod_standin, NULL, NULL },
+};
+
+#define NRECIPES (sizeof(recipes) / sizeof(recipes[0]))
+
+size_t images_count(void)
+{
+	return NRECIPES;
+}
+
+const char *images_name(size_t i)
+{
+	return i < NRECIPES ? recipes[i].name : NULL;
+}
+
+const char *images_local(size_t i)
+{
+	return i < NRECIPES ? recipes[i].local : NULL;
+}
+
+const char *images_map(const char *production)
+{
+	size_t i, j, len;
+	const char *colon;
+
+	if (!strncmp(production, "dive/", 5))
+		return production;
+	colon = strrchr(production, ':');
+	if (colon && strchr(colon, '/'))
+		colon = NULL; /* a registry port, not a tag */
+	len = colon ? (size_t)(colon - production) : strlen(production);
+	for (i = 0; i < NRECIPES; i++)
+		for (j = 0; recipes[i].production[j]; j++)
+			if (strlen(recipes[i].production[j]) == len && !strncmp(recipes[i].production[j], production, len))
+				return recipes[i].local;
+	return NULL;
+}
+
+/* --- building ------------------------------------------------------------------- */
+
+static int existing_hash(struct docker *d, const char *local, char *out, size_t n)
+{
+	cJSON *img = NULL, *labels, *h;
+	int rc = docker_image_inspect(d, &img, local);
+
+	out[0] = '\0';
+	if (rc == DIVE_ENOTFOUND) {
+		dive_error_clear();
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(img, "Config"), "Labels");
+	h = cJSON_GetObjectItemCaseSensitive(labels, "dive.recipe-hash");
+	if (cJSON_IsString(h))
+		snprintf(out, n, "%s", h->valuestring);
+	cJSON_Delete(img);
+	return 0;
+}
+
+static int build_one(struct docker *d, const struct image_recipe *r, const char *source_dir, int dry_run,
+		     void (*log)(void *arg, const char *line), void *arg, struct images_report *rep)
+{
+	struct image_ctx *c = xcalloc(1, sizeof(*c));
+	struct docker_build_opts bo = { 0 };
+	struct sha256 h;
+	struct tar t;
+	unsigned char digest[32];
+	char hex[65], have[80], line[256];
+	cJSON *labels = NULL;
+	char *id = NULL;
+	int rc, i;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(rep, 0, sizeof(*rep));
+	rep->name = r->name;
+	if (!r->collect) {
+		/* a build context kept in the repository: images/<name>/ */
+		char *dir = xasprintf("%s/images/%s", source_dir, r->name);
+
+		if (dry_run) {
+			snprintf(line, sizeof(line), "would build %s from %s", r->local, dir);
+			if (log)
+				log(arg, line);
+			free(dir);
+			free(c);
+			return 0;
+		}
+		rc = docker_image_build_dir(d, &id, r->local, dir, &bo);
+		free(dir);
+		rep->built = rc == 0;
+		goto done;
+	}
+	tar_init(&t, IMAGE_CONTEXT_MAX);
+	sha256_init(&h);
+	sha256_update(&h, r->name, strlen(r->name));
+	sha256_update(&h, r->dockerfile, strlen(r->dockerfile));
+	c->t = &t;
+	c->h = &h;
+	c->source_dir = source_dir;
+	rc = tar_add_file(&t, "Dockerfile", r->dockerfile, strlen(r->dockerfile), 0644);
+	if (rc == 0)
+		rc = r->collect(c);
+	if (rc == 0)
+		rc = tar_finish(&t);
+	if (rc < 0)
+		goto out;
+	sha256_final(&h, digest);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	if ((rc = existing_hash(d, r->local, have, sizeof(have))) < 0)
+		goto out;
+	if (!strcmp(have, hex)) {
+		snprintf(line, sizeof(line), "%s is up to date", r->local);
+		if (log)
+			log(arg, line);
+		goto out;
+	}
+	snprintf(line, sizeof(line), "%s %s (%.1f MiB context)", dry_run ? "would build" : "building", r->local,
+		 t.out.len / 1048576.0);
+	if (log)
+		log(arg, line);
+	if (dry_run)
+		goto out;
+	labels = cJSON_CreateObject();
+	cJSON_AddStringToObject(labels, "dive.recipe-hash", hex);
+	cJSON_AddStringToObject(labels, "dive.image", r->name);
+	bo.labels = labels;
+	bo.timeout_ms = 15 * 60 * 1000;
+	rc = docker_image_build(d, &id, r->local, t.out.ptr, t.out.len, &bo);
+	rep->built = rc == 0;
+out:
+	tar_release(&t);
+done:
+	if (id)
+		snprintf(rep->id, sizeof(rep->id), "%s", id);
+	free(id);
+	cJSON_Delete(labels);
+	free(c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rep->ms = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	return rc;
+}
+
+int images_build(struct docker *d, const char *const *names, size_t nnames, const char *source_dir, int dry_run,
+		 void (*log)(void *arg, const char *line), void *arg, struct images_report *out, size_t *nout)
+{
+	size_t i, j;
+	int rc = 0;
+
+	*nout = 0;
+	for (j = 0; j < nnames; j++) {
+		for (i = 0; i < NRECIPES; i++)
+			if (!strcmp(names[j], recipes[i].name))
+				break;
+		if (i == NRECIPES)
+			return dive_error_set(DIVE_EUSAGE, "no image named '%.32s' (dive images list)", names[j]);
+	}
+	for (i = 0; i < NRECIPES && rc == 0; i++) {
+		int wanted = nnames == 0;
+
+		for (j = 0; j < nnames; j++)
+			wanted |= !strcmp(names[j], recipes[i].name);
+		if (!wanted)
+			continue;
+		rc = build_one(d, &recipes[i], source_dir, dry_run, log, arg, &out[*nout]);
+		if (rc < 0) {
+			char msg[400];
+
+			snprintf(msg, sizeof(msg), "%s", dive_error_last());
+			rc = dive_error_set(rc, "cannot build '%s': %s", recipes[i].local, msg);
+			dive_error_set_code(ERRC_IMAGE_MISSING);
+		}
+		(*nout)++;
+	}
+	return rc;
+}
