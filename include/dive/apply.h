@@ -33,6 +33,11 @@ struct apply {
 	int events_running;
 	void *events_thread;     /* pthread_t, opaque here */
 	char since[40];
+	/* when set, events ask this instead of apply_health (deploy's recovery) */
+	int (*health_hook)(void *arg, int i, enum sched_health *out, int *exit_code);
+	/* the scheduler's index of compose service i (NULL: the same) */
+	int (*sched_index)(void *arg, int i);
+	void *hook_arg;
 };
 
 int apply_init(struct apply *a, struct docker *d, const struct compose *c, const char *project,

@@ -63,7 +63,7 @@
 
 #define DOCKER_EVENT_MAX_LINE (64u << 10)   /* one event as JSON */
 #define DOCKER_BUILD_MAX_LINE (64u << 10)   /* one line of build output */
-#define DOCKER_BUILD_MAX_CONTEXT (256u << 20)
+#define DOCKER_BUILD_MAX_CONTEXT (1024u << 20)  /* a JDK and Keycloak fit */
 #define DOCKER_LOGS_MAX (8u << 20)          /* default cap on a logs answer */
 
 /*

@@ -61,6 +61,10 @@ struct sched_ops {
 	int (*stopped)(void *u);
 	void *u;
 	long poll_ms;           /* fallback polling period; default 500 */
+	/* Called once before any start, with the run to notify (may be NULL). */
+	void (*attached)(void *u, struct sched *s);
+	/* Called once before the run is freed: stop whatever calls sched_notify (may be NULL). */
+	void (*detached)(void *u, struct sched *s);
 };
 
 struct sched_outcome {

@@ -1,14 +1,28 @@
-/* keycloak.c - Keycloak admin REST client (see keycloak.h). */
+/* keycloak.c - Keycloak admin session: tokens and one admin call (see keycloak.h). */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/keycloak.h"
+#include "dive/log.h"
 #include "dive/xalloc.h"
+#include "kc_internal.h"
 
 #define KC_TIMEOUT_MS 30000
 #define KC_MAX_BODY (8u << 20)
-#define KC_REFRESH_MARGIN 15 /* seconds before expiry */
+#define KC_TOKEN_MAX_BODY (1u << 20)
+#define KC_REFRESH_MARGIN 15   /* at most this many seconds before expiry */
+#define KC_DETAIL_MAX 200      /* bytes of Keycloak's own error message kept */
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 int kc_open(struct kc **out, const char *base_url, struct http_transport *t)
 {
@@ -25,6 +39,7 @@ int kc_open(struct kc **out, const char *base_url, struct http_transport *t)
 	kc->transport = t ? t : &http_curl;
 	kc->base = xstrndup(base_url, base_url[n - 1] == '/' ? n - 1 : n);
 	kc->timeout_ms = KC_TIMEOUT_MS;
+	kc->client_id = xstrdup("admin-cli");
 	*out = kc;
 	return 0;
 }
@@ -36,20 +51,66 @@ void kc_close(struct kc *kc)
 	dive_secret_release(&kc->user);
 	dive_secret_release(&kc->password);
 	dive_secret_release(&kc->token);
+	free(kc->client_id);
 	free(kc->base);
 	free(kc);
 }
 
-static int status_error(long status, const char *method, const char *what)
+/*
+ * Keycloak's own reason, from {"errorMessage": ...}, {"error_description": ...}
+ * or {"error": ...}: bounded and reduced to printable ASCII.
+ */
+static void body_detail(char *out, size_t n, const struct dive_buf *body)
 {
-	if (status == 401 || status == 403)
-		return dive_error_set(DIVE_EUSAGE, "keycloak refused %s %s (%ld): check the admin credentials",
-				      method, what, status);
+	static const char *const keys[] = { "errorMessage", "error_description", "error" };
+	cJSON *doc = body->len ? cJSON_Parse(dive_buf_str(body)) : NULL;
+	const char *msg = NULL;
+	size_t i, j = 0;
+
+	out[0] = '\0';
+	for (i = 0; doc && !msg && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, keys[i]);
+
+		if (cJSON_IsString(e) && e->valuestring[0])
+			msg = e->valuestring;
+	}
+	for (i = 0; msg && msg[i] && j + 1 < n && j < KC_DETAIL_MAX; i++)
+		out[j++] = isprint((unsigned char)msg[i]) ? msg[i] : '?';
+	out[j] = '\0';
+	cJSON_Delete(doc);
+}
+
+static int status_error(long status, const char *method, const char *what, const struct dive_buf *body)
+{
+	char detail[KC_DETAIL_MAX + 1];
+	int rc;
+
+	body_detail(detail, sizeof(detail), body);
+	if (status == 401 || status == 403) {
+		rc = dive_error_set(DIVE_EUSAGE, "keycloak refused %s %s (%ld): check the admin credentials",
+				    method, what, status);
+		dive_error_set_code(ERRC_KEYCLOAK_AUTH_FAILED);
+		return rc;
+	}
 	if (status == 404)
 		return dive_error_set(DIVE_ENOTFOUND, "keycloak: %s not found", what);
 	if (status == 409)
-		return dive_error_set(DIVE_ECONFLICT, "keycloak: %s already exists", what);
-	return dive_error_set(DIVE_EFAIL, "keycloak %s %s failed (%ld)", method, what, status);
+		return dive_error_set(DIVE_ECONFLICT, "keycloak: %s already exists%s%s", what,
+				      detail[0] ? ": " : "", detail);
+	return dive_error_set(DIVE_EFAIL, "keycloak %s %s failed (%ld)%s%s", method, what, status,
+			      detail[0] ? ": " : "", detail);
+}
+
+static void transport_code(int rc)
+{
+	if (rc == DIVE_EUNAVAIL || rc == DIVE_ETIMEOUT)
+		dive_error_set_code(ERRC_KEYCLOAK_UNREACHABLE);
+}
+
+static void wipe_buf(struct dive_buf *b)
+{
+	if (b->ptr)
+		explicit_bzero(b->ptr, b->len);
 }
 
 static int token_request(struct kc *kc)
@@ -60,14 +121,23 @@ static int token_request(struct kc *kc)
 	struct dive_buf form;
 	cJSON *doc = NULL, *tok, *exp;
 	char *url = xasprintf("%s/realms/master/protocol/openid-connect/token", kc->base);
+	long life;
 	int rc;
 
 	dive_buf_init(&form, 8192);
-	rc = dive_buf_adds(&form, "grant_type=password&client_id=admin-cli&username=");
-	if (!rc)
-		rc = http_urlencode(&form, dive_secret_reveal(&kc->user));
-	if (!rc)
-		rc = dive_buf_adds(&form, "&password=");
+	if (kc->grant == KC_GRANT_CLIENT) {
+		rc = dive_buf_adds(&form, "grant_type=client_credentials&client_id=");
+		if (!rc)
+			rc = http_urlencode(&form, kc->client_id);
+		if (!rc)
+			rc = dive_buf_adds(&form, "&client_secret=");
+	} else {
+		rc = dive_buf_adds(&form, "grant_type=password&client_id=admin-cli&username=");
+		if (!rc)
+			rc = http_urlencode(&form, dive_secret_reveal(&kc->user));
+		if (!rc)
+			rc = dive_buf_adds(&form, "&password=");
+	}
 	if (!rc)
 		rc = http_urlencode(&form, dive_secret_reveal(&kc->password));
 	if (rc < 0) {
@@ -80,38 +150,47 @@ static int token_request(struct kc *kc)
 	req.body = form.ptr;
 	req.body_len = form.len;
 	req.timeout_ms = kc->timeout_ms;
-	req.max_body = 1 << 20;
+	req.max_body = KC_TOKEN_MAX_BODY;
+	kc->last_status = 0;
 	rc = http_perform(kc->transport, &req, &resp);
-	if (rc < 0)
+	if (rc < 0) {
+		transport_code(rc);
 		goto out;
+	}
+	kc->last_status = resp.status;
 	doc = cJSON_Parse(dive_buf_str(&resp.body));
 	if (resp.status == 400 || resp.status == 401) {
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
 
-		/* OAuth says 400 invalid_grant for wrong credentials (Keycloak 26) */
+		/* OAuth says 400 invalid_grant (password) or 401 invalid_client
+		 * (client secret) for wrong credentials */
 		rc = dive_error_set(DIVE_EUSAGE, "keycloak refused the admin credentials (%s)",
-				    cJSON_IsString(e) ? e->valuestring : "unauthorized");
+				    cJSON_IsString(e) && strlen(e->valuestring) < 64 ? e->valuestring : "unauthorized");
+		dive_error_set_code(ERRC_KEYCLOAK_AUTH_FAILED);
 		goto out;
 	}
 	if (resp.status != 200) {
-		rc = status_error(resp.status, "POST", "admin token");
+		rc = status_error(resp.status, "POST", "admin token", &resp.body);
+		if (resp.status >= 500)
+			dive_error_set_code(ERRC_KEYCLOAK_UNREACHABLE);
 		goto out;
 	}
 	tok = cJSON_GetObjectItemCaseSensitive(doc, "access_token");
 	exp = cJSON_GetObjectItemCaseSensitive(doc, "expires_in");
-	if (!cJSON_IsString(tok)) {
+	if (!cJSON_IsString(tok) || !tok->valuestring[0]) {
 		rc = dive_error_set(DIVE_EFAIL, "keycloak token answer has no access_token");
 		goto out;
 	}
+	life = cJSON_IsNumber(exp) && exp->valuedouble >= 1 && exp->valuedouble < 86400 * 365
+		? (long)exp->valuedouble : 60;
 	dive_secret_set(&kc->token, tok->valuestring);
-	kc->token_expires = time(NULL) + (cJSON_IsNumber(exp) ? (time_t)exp->valuedouble : 60);
+	kc->token_life = life;
+	kc->token_expires = mono_now() + life;
 out:
-	if (form.ptr)
-		explicit_bzero(form.ptr, form.len);
+	wipe_buf(&form);
 	dive_buf_release(&form);
-	if (resp.body.ptr)
-		explicit_bzero(resp.body.ptr, resp.body.len);
-	cJSON_Delete(doc);
+	wipe_buf(&resp.body);
+	kc_json_wipe_delete(doc);
 	http_resp_release(&resp);
 	free(url);
 	return rc;
@@ -119,32 +198,56 @@ out:
 
 int kc_login(struct kc *kc, const char *user, const char *password)
 {
-	dive_secret_set(&kc->user, user);
-	dive_secret_set(&kc->password, password);
+	kc->grant = KC_GRANT_PASSWORD;
+	free(kc->client_id);
+	kc->client_id = xstrdup("admin-cli");
+	dive_secret_set(&kc->user, user ? user : "");
+	dive_secret_set(&kc->password, password ? password : "");
 	return token_request(kc);
 }
 
-int kc_admin(struct kc *kc, cJSON **out, const char *method, const char *path, const cJSON *body)
+int kc_login_client(struct kc *kc, const char *client_id, const struct dive_secret *secret)
+{
+	int rc;
+
+	if ((rc = kc_check_name("admin client", client_id)) < 0)
+		return rc;
+	if (!secret || !dive_secret_is_set(secret))
+		return dive_error_set(DIVE_EUSAGE, "no secret for keycloak admin client '%s'", client_id);
+	kc->grant = KC_GRANT_CLIENT;
+	free(kc->client_id);
+	kc->client_id = xstrdup(client_id);
+	dive_secret_release(&kc->user);
+	dive_secret_set(&kc->password, dive_secret_reveal(secret));
+	return token_request(kc);
+}
+
+/* A new token when the current one is within a quarter of its life (at most
+ * KC_REFRESH_MARGIN seconds) of expiring. */
+static int token_fresh(struct kc *kc)
+{
+	long margin = kc->token_life / 4;
+
+	if (margin > KC_REFRESH_MARGIN)
+		margin = KC_REFRESH_MARGIN;
+	if (mono_now() + margin >= kc->token_expires)
+		return token_request(kc);
+	return 0;
+}
+
+/* One exchange with the current token: 0 with *status set, or a transport error. */
+static int admin_once(struct kc *kc, struct http_resp *resp, const char *method, const char *url,
+		      const char *text)
 {
 	static const char *const ct = "Content-Type: application/json";
 	struct http_req req = { 0 };
-	struct http_resp resp = { 0 };
 	const char *hdrs[3];
-	char *auth = NULL, *url = NULL, *text = NULL;
+	char *auth = xasprintf("Authorization: Bearer %s", dive_secret_reveal(&kc->token));
 	int rc;
 
-	if (out)
-		*out = NULL;
-	if (!dive_secret_is_set(&kc->token))
-		return dive_error_set(DIVE_EUSAGE, "keycloak: not logged in");
-	if (time(NULL) + KC_REFRESH_MARGIN >= kc->token_expires && (rc = token_request(kc)) < 0)
-		return rc;
-	auth = xasprintf("Authorization: Bearer %s", dive_secret_reveal(&kc->token));
 	hdrs[0] = auth;
-	hdrs[1] = body ? ct : NULL;
+	hdrs[1] = text ? ct : NULL;
 	hdrs[2] = NULL;
-	url = xasprintf("%s/admin%s", kc->base, path);
-	text = body ? cJSON_PrintUnformatted(body) : NULL;
 	req.method = method;
 	req.url = url;
 	req.headers = hdrs;
@@ -152,11 +255,47 @@ int kc_admin(struct kc *kc, cJSON **out, const char *method, const char *path, c
 	req.body_len = text ? strlen(text) : 0;
 	req.timeout_ms = kc->timeout_ms;
 	req.max_body = KC_MAX_BODY;
-	rc = http_perform(kc->transport, &req, &resp);
+	kc->last_status = 0;
+	rc = http_perform(kc->transport, &req, resp);
+	if (rc == 0)
+		kc->last_status = resp->status;
+	else
+		transport_code(rc);
+	explicit_bzero(auth, strlen(auth));
+	free(auth);
+	return rc;
+}
+
+int kc_admin(struct kc *kc, cJSON **out, const char *method, const char *path, const cJSON *body)
+{
+	struct http_resp resp = { 0 };
+	char *url = NULL, *text = NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!dive_secret_is_set(&kc->token))
+		return dive_error_set(DIVE_EUSAGE, "keycloak: not logged in");
+	if ((rc = token_fresh(kc)) < 0)
+		return rc;
+	url = xasprintf("%s/admin%s", kc->base, path);
+	text = body ? cJSON_PrintUnformatted(body) : NULL;
+	rc = admin_once(kc, &resp, method, url, text);
+	if (rc == 0 && resp.status == 401) {
+		/* the token was refused before its time: get another, repeat once */
+		dive_debug("keycloak %s %s: 401, getting a new token", method, path);
+		wipe_buf(&resp.body);
+		http_resp_release(&resp);
+		if ((rc = token_request(kc)) < 0)
+			goto out;
+		rc = admin_once(kc, &resp, method, url, text);
+	}
 	if (rc < 0)
 		goto out;
 	if (resp.status < 200 || resp.status >= 300) {
-		rc = status_error(resp.status, method, path);
+		rc = status_error(resp.status, method, path, &resp.body);
+		if (resp.status >= 500 || resp.status == 429)
+			dive_error_set_code(ERRC_KEYCLOAK_UNREACHABLE);
 		goto out;
 	}
 	if (out && resp.body.len) {
@@ -165,10 +304,13 @@ int kc_admin(struct kc *kc, cJSON **out, const char *method, const char *path, c
 			rc = dive_error_set(DIVE_EFAIL, "keycloak %s %s answered with invalid JSON", method, path);
 	}
 out:
-	explicit_bzero(auth, strlen(auth));
-	free(auth);
+	/* request and answer may hold a secret (client secrets, IdP config) */
+	if (text) {
+		explicit_bzero(text, strlen(text));
+		cJSON_free(text);
+	}
+	wipe_buf(&resp.body);
 	free(url);
-	cJSON_free(text);
 	http_resp_release(&resp);
 	return rc;
 }

@@ -21,6 +21,17 @@ extern const struct dive_verb cmd_graph_verb;
 extern const struct dive_verb cmd_version_verb;
 extern const struct dive_verb cmd_help_verb;
 
+/* What hub and spoke share (cmd_stack.c). */
+#include "dive/stack.h"
+struct dive_country;
+int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
+		     const struct dive_country *c, const char *mode);
+/* Adds one status document to collect (or prints it); clears *all_healthy when unhealthy. */
+int cmd_stack_status(struct dive_ctx *ctx, enum stack_kind kind, const struct dive_country *c, cJSON *collect,
+		     int *all_healthy);
+int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
+		   const struct dive_country *c, int clean);
+
 /* Options several families share. */
 #define DIVE_OPT_LOCK_WAIT \
 	{ "lock-wait", 0, DIVE_OPT_INT, "SECONDS", "wait up to SECONDS for a held lock (default 0)", 0, 86400 }

@@ -7,9 +7,11 @@
 
 #include "cmd.h"
 #include "dive/errcodes.h"
+#include "dive/errlog.h"
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/retry.h"
+#include "dive/store.h"
 #include "dive/xalloc.h"
 
 #define ARG_MAX_LEN 64
@@ -145,10 +147,92 @@ static int cmd_errors_doc(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return DIVE_EXIT_OK;
 }
 
+/* --- recent: errors recorded in the state store ------------------------ */
+
+/* A string member, or "" when it is missing or null. */
+static const char *json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static long long json_num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+}
+
+static int cmd_errors_recent(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	const struct errcode_legacy *old;
+	const struct errcode *e = NULL;
+	cJSON *arr = NULL, *item;
+	int rc, limit = (int)dive_opt_int(inv, "limit", 20);
+
+	if (inv->argc) {
+		const char *arg = inv->argv[0];
+
+		if (strlen(arg) > ARG_MAX_LEN)
+			return unknown_code(ctx, arg);
+		if (is_number(arg))
+			e = errcode_find(atoi(arg));
+		else if (!(e = errcode_find_name(arg)) && (old = errcode_legacy_find_name(arg)))
+			e = errcode_find(old->code);
+		if (!e)
+			return unknown_code(ctx, arg);
+	}
+	if (!ctx->store->ready)
+		return dive_fail(ctx, DIVE_ECONFLICT,
+				 "the state store has %d pending migration%s: run 'dive db migrate' (without --dry-run) first",
+				 ctx->store->pending, ctx->store->pending == 1 ? "" : "s");
+	rc = errlog_recent(ctx->store, &arr, e ? e->code : 0, limit);
+	if (rc < 0)
+		return dive_fail_last(ctx, rc, "cannot read recorded errors");
+	if (ctx->json) {
+		cJSON *doc = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(doc, "errors", arr);
+		return dive_print_json(ctx, doc);
+	}
+	cJSON_ArrayForEach(item, arr) {
+		const char *inst = json_str(item, "instance"), *resolved = json_str(item, "resolved_at");
+		long long run = json_num(item, "run_id"), step = json_num(item, "step_id");
+
+		fprintf(ctx->out, "%s  %lld %s  %s  %s", json_str(item, "at"), json_num(item, "code"),
+			json_str(item, "name"), json_str(item, "severity"), json_str(item, "component"));
+		if (*inst)
+			fprintf(ctx->out, "  %s", inst);
+		if (run)
+			fprintf(ctx->out, " run %lld", run);
+		if (step)
+			fprintf(ctx->out, " step %lld", step);
+		if (*resolved)
+			fprintf(ctx->out, "  (resolved %s)", resolved);
+		fprintf(ctx->out, "\n     %s\n     remediation: %s\n", json_str(item, "message"),
+			json_str(item, "remediation"));
+	}
+	if (cJSON_GetArraySize(arr) == 0) {
+		if (e)
+			fprintf(ctx->out, "no error %d (%s) recorded\n", e->code, e->name);
+		else
+			fprintf(ctx->out, "no error recorded\n");
+	}
+	cJSON_Delete(arr);
+	return DIVE_EXIT_OK;
+}
+
+static const struct dive_opt recent_opts[] = {
+	{ "limit", 0, DIVE_OPT_INT, "N", "show at most N errors, newest first (default 20)", 1, 1000 },
+	DIVE_OPT_END,
+};
+
 const struct dive_verb cmd_errors_verbs[] = {
 	{ "list", cmd_errors_list, 0, 0, 0, NULL, NULL, "every error code with its remediation", 4 },
 	{ "explain", cmd_errors_explain, 1, 1, 0, NULL, "CODE", "what an error code means and what to do", 4 },
 	{ "doc", cmd_errors_doc, 0, 0, 0, NULL, NULL, "print the error taxonomy as Markdown", 4 },
-	{ "recent", NULL, 0, 1, DIVE_NEEDS_STATE, NULL, "[CODE]", "errors recorded by recent runs", 4 },
+	{ "recent", cmd_errors_recent, 0, 1, DIVE_NEEDS_STATE, recent_opts, "[CODE]", "errors recorded by recent runs",
+	  4 },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
 };

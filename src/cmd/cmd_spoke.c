@@ -1,5 +1,6 @@
 /* cmd_spoke.c - `dive spoke ...`: spoke stacks, one per country code. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <cjson/cJSON.h>
 
@@ -8,6 +9,7 @@
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/ports.h"
+#include "dive/state.h"
 
 static int print_json(struct dive_ctx *ctx, cJSON *doc)
 {
@@ -104,17 +106,105 @@ static const struct dive_opt down_opts[] = {
 
 #define STATE_DOCKER (DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER)
 
+
+static int cmd_spoke_deploy(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	return cmd_stack_deploy(ctx, inv, STACK_SPOKE, inv->country, "deploy");
+}
+
+static int cmd_spoke_up(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	return cmd_stack_deploy(ctx, inv, STACK_SPOKE, inv->country, "up");
+}
+
+static int cmd_spoke_down(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	return cmd_stack_down(ctx, inv, STACK_SPOKE, inv->country, 0);
+}
+
+static int cmd_spoke_clean(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	return cmd_stack_down(ctx, inv, STACK_SPOKE, inv->country, 1);
+}
+
+/* `dive spoke status [CODE]`: exit 3 when a service is not healthy. */
+static int cmd_spoke_status(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	cJSON *doc = ctx->json ? cJSON_CreateObject() : NULL, *arr = doc ? cJSON_AddArrayToObject(doc, "spokes") : NULL;
+	struct state_instance *list = NULL;
+	size_t n = 0, i;
+	int rc = 0, healthy = 1;
+
+	if (inv->argc == 1) {
+		rc = cmd_stack_status(ctx, STACK_SPOKE, inv->country, arr, &healthy);
+	} else {
+		rc = state_list(ctx->store, &list, &n);
+		for (i = 0; rc == 0 && i < n; i++) {
+			const struct dive_country *c = country_find(list[i].code);
+
+			if (c && c->kind != DIVE_COUNTRY_HUB && list[i].state != DIVE_STATE_UNKNOWN)
+				rc = cmd_stack_status(ctx, STACK_SPOKE, c, arr, &healthy);
+		}
+		free(list);
+	}
+	if (rc < 0) {
+		cJSON_Delete(doc);
+		return dive_fail_last(ctx, rc, "cannot read spoke status");
+	}
+	if (doc) {
+		cJSON_AddBoolToObject(doc, "healthy", healthy);
+		dive_print_json(ctx, doc);
+	}
+	return healthy ? DIVE_EXIT_OK : DIVE_EXIT_UNHEALTHY;
+}
+
+static int cmd_spoke_list(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	struct state_instance *list = NULL;
+	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "spokes");
+	size_t n = 0, i;
+	int rc = state_list(ctx->store, &list, &n);
+
+	if (rc < 0) {
+		cJSON_Delete(doc);
+		return dive_fail_last(ctx, rc, "cannot list spokes");
+	}
+	for (i = 0; i < n; i++) {
+		const struct dive_country *c = country_find(list[i].code);
+		cJSON *o;
+
+		if (!c || c->kind == DIVE_COUNTRY_HUB)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "code", c->code);
+		cJSON_AddStringToObject(o, "name", c->name);
+		cJSON_AddStringToObject(o, "state", dive_state_name(list[i].state));
+		cJSON_AddStringToObject(o, "updated_at", list[i].updated_at);
+		cJSON_AddItemToArray(arr, o);
+		if (!ctx->json)
+			fprintf(ctx->out, "%s  %-16s %-12s %s\n", c->code, c->name, dive_state_name(list[i].state),
+				list[i].updated_at);
+	}
+	free(list);
+	if (ctx->json)
+		return dive_print_json(ctx, doc);
+	if (cJSON_GetArraySize(arr) == 0)
+		fprintf(ctx->out, "no spoke has state yet\n");
+	cJSON_Delete(doc);
+	return DIVE_EXIT_OK;
+}
+
 const struct dive_verb cmd_spoke_verbs[] = {
-	{ "deploy", NULL, 1, 1, STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, deploy_opts, "CODE",
+	{ "deploy", cmd_spoke_deploy, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, deploy_opts, "CODE",
 	  "deploy a spoke through the five-phase pipeline", 6 },
-	{ "up", NULL, 1, 1, STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, deploy_opts, "CODE",
+	{ "up", cmd_spoke_up, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, deploy_opts, "CODE",
 	  "start an initialised spoke (skips initialization)", 6 },
-	{ "down", NULL, 1, 1, STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE, down_opts, "CODE",
+	{ "down", cmd_spoke_down, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE, down_opts, "CODE",
 	  "stop and remove a spoke's containers, nothing else", 6 },
-	{ "status", NULL, 0, 1, STATE_DOCKER, NULL, "[CODE]", "state and health of one spoke or all", 6 },
-	{ "list", NULL, 0, 0, DIVE_NEEDS_STATE, NULL, NULL, "spokes known to the state store", 6 },
+	{ "status", cmd_spoke_status, 0, 1, DIVE_ARG_SPOKE | STATE_DOCKER, NULL, "[CODE]", "state and health of one spoke or all", 6 },
+	{ "list", cmd_spoke_list, 0, 0, DIVE_NEEDS_STATE, NULL, NULL, "spokes known to the state store", 6 },
 	{ "ports", cmd_spoke_ports, 1, 1, 0, NULL, "CODE", "host ports of a spoke (USA: of the hub)", 0 },
-	{ "clean", NULL, 1, 1, STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE, down_opts, "CODE",
+	{ "clean", cmd_spoke_clean, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE, down_opts, "CODE",
 	  "remove a spoke's containers, volumes and network (asks first)", 6 },
 	{ "list-countries", cmd_spoke_list_countries, 0, 0, 0, NULL, NULL,
 	  "the 32 NATO members and 6 partners dive knows", 0 },

@@ -186,6 +186,12 @@ static const struct errcode errcode_table[] = {
 	ROW(FEDERATION_DRIFT, FEDERATION, MEDIUM, RECOVERABLE,
 	  "the Keycloak, MongoDB and container layers disagree about which spokes are federated",
 	  "dive federation reconcile"),
+	ROW(FEDERATION_STATUS, FEDERATION, HIGH, PERMANENT,
+	  "the spoke's registration status does not allow the request (already registered, approving a revoked spoke) or another command changed it first",
+	  "dive federation status CODE"),
+	ROW(FEDERATION_STORE_INVALID, FEDERATION, HIGH, PERMANENT,
+	  "a document in the MongoDB federation store is malformed, so the store cannot be trusted (reads fail closed)",
+	  "dive federation status CODE"),
 
 	/* 14xx verification after deployment */
 	ROW(HEALTH_CHECK, HEALTH, MEDIUM, RECOVERABLE,

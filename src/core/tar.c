@@ -100,36 +100,19 @@ static int put_name(unsigned char *h, const char *name, size_t len, int is_dir)
 	return dive_error_set(DIVE_EUSAGE, "archive entry name '%.64s...' cannot be stored in ustar", name);
 }
 
-static int add_entry(struct tar *t, const char *name, char type, unsigned mode, const void *data,
-		     size_t len, const char *link)
+/* One header and its data; name must fit ustar (checked by the caller). */
+static void put_header(struct tar *t, const char *name, size_t n, char type, unsigned mode, const void *data,
+		       size_t len, const char *link, size_t ln)
 {
 	unsigned char h[TAR_BLOCK];
 	static const char zeros[TAR_BLOCK];
-	size_t n, need, i;
 	unsigned sum = 0;
-	int rc;
-
-	if (t->finished)
-		return dive_error_set(DIVE_EUSAGE, "archive is finished: cannot add '%.64s'", name);
-	if ((rc = check_name(name, &n)) < 0)
-		return rc;
-	if ((unsigned long long)len > TAR_MAX_FILE)
-		return dive_error_set(DIVE_ETOOBIG, "archive entry '%.64s' is too large for ustar", name);
-	need = TAR_BLOCK + padded(len);
-	if (need > t->out.max || t->out.len > t->out.max - need || t->out.max - t->out.len - need < 2 * TAR_BLOCK)
-		return dive_error_set(DIVE_ETOOBIG, "archive would exceed %zu bytes at '%.64s'", t->out.max, name);
+	size_t i;
 
 	memset(h, 0, sizeof(h));
-	if ((rc = put_name(h, name, n, type == '5')) < 0)
-		return rc;
-	if (link) {
-		size_t ln = strlen(link);
-
-		if (ln == 0 || ln > 100)
-			return dive_error_set(DIVE_EUSAGE, "symlink target of '%.64s' is empty or longer than 100 bytes",
-					      name);
+	put_name(h, name, n, type == '5');
+	if (link)
 		memcpy(h + H_LINK, link, ln);
-	}
 	octal((char *)h + H_MODE, 8, mode & 07777);
 	octal((char *)h + H_UID, 8, 0);
 	octal((char *)h + H_GID, 8, 0);
@@ -150,11 +133,83 @@ static int add_entry(struct tar *t, const char *name, char type, unsigned mode, 
 	h[H_CHKSUM + 6] = '\0';
 	h[H_CHKSUM + 7] = ' ';
 
-	/* room was checked above, so these cannot fail part-way */
+	/* room was checked by the caller, so these cannot fail part-way */
 	dive_buf_add(&t->out, h, sizeof(h));
 	if (len) {
 		dive_buf_add(&t->out, data, len);
 		dive_buf_add(&t->out, zeros, padded(len) - len);
+	}
+}
+
+/* One POSIX pax record "LEN key=value\n" (LEN counts itself) appended to b. */
+static void pax_record(char *b, size_t *used, size_t cap, const char *key, const char *value)
+{
+	size_t body = strlen(key) + strlen(value) + 3, len = body + 1, digits;
+	char tmp[24];
+
+	/* the length field counts its own digits */
+	for (;;) {
+		digits = (size_t)snprintf(tmp, sizeof(tmp), "%zu", len);
+		if (digits + body == len)
+			break;
+		len = digits + body;
+	}
+	if (*used + len < cap)
+		*used += (size_t)snprintf(b + *used, cap - *used, "%zu %s=%s\n", len, key, value);
+}
+
+/*
+ * An entry; a name longer than ustar can split, or a link target over 100
+ * bytes, goes in a POSIX pax extended header ('x') before it, as every
+ * modern tar (the engine's included) reads it.
+ */
+static int add_entry(struct tar *t, const char *name, char type, unsigned mode, const void *data,
+		     size_t len, const char *link)
+{
+	unsigned char probe[TAR_BLOCK];
+	char pax[2 * TAR_NAME_MAX + 64], shortname[101];
+	size_t n, need, ln = link ? strlen(link) : 0, paxlen = 0;
+	int rc, long_name, long_link;
+
+	if (t->finished)
+		return dive_error_set(DIVE_EUSAGE, "archive is finished: cannot add '%.64s'", name);
+	if ((rc = check_name(name, &n)) < 0)
+		return rc;
+	if ((unsigned long long)len > TAR_MAX_FILE)
+		return dive_error_set(DIVE_ETOOBIG, "archive entry '%.64s' is too large for ustar", name);
+	if (link && (ln == 0 || ln > TAR_NAME_MAX))
+		return dive_error_set(DIVE_EUSAGE, "symlink target of '%.64s' is empty or too long", name);
+	memset(probe, 0, sizeof(probe));
+	long_name = put_name(probe, name, n, type == '5') < 0;
+	long_link = ln > 100;
+	dive_error_clear();
+	if (long_name || long_link) {
+		char full[TAR_NAME_MAX + 2];
+
+		memcpy(full, name, n);
+		full[n] = '\0';
+		if (type == '5')
+			strcat(full, "/");
+		if (long_name)
+			pax_record(pax, &paxlen, sizeof(pax), "path", full);
+		if (long_link)
+			pax_record(pax, &paxlen, sizeof(pax), "linkpath", link);
+	}
+	need = TAR_BLOCK + padded(len) + (paxlen ? TAR_BLOCK + padded(paxlen) : 0);
+	if (need > t->out.max || t->out.len > t->out.max - need || t->out.max - t->out.len - need < 2 * TAR_BLOCK)
+		return dive_error_set(DIVE_ETOOBIG, "archive would exceed %zu bytes at '%.64s'", t->out.max, name);
+	if (paxlen)
+		put_header(t, "PaxHeader", 9, 'x', 0644, pax, paxlen, NULL, 0);
+	if (long_name) {
+		/* the ustar fields keep the tail, for readers without pax */
+		const char *tail = name + n - (n > 99 ? 99 : n);
+
+		while (*tail == '/')
+			tail++;
+		snprintf(shortname, sizeof(shortname), "%s", tail);
+		put_header(t, shortname, strlen(shortname), type, mode, data, len, link, long_link ? 100 : ln);
+	} else {
+		put_header(t, name, n, type, mode, data, len, link, long_link ? 100 : ln);
 	}
 	return 0;
 }

@@ -550,8 +550,8 @@ static int on_event(void *arg, const struct docker_event *ev)
 		int code = 0;
 
 		/* the event says something changed; inspect says what, probes included */
-		if (apply_health(a, i, &h, &code) == 0)
-			sched_notify(a->sched, i, h, code);
+		if ((a->health_hook ? a->health_hook(a->hook_arg, i, &h, &code) : apply_health(a, i, &h, &code)) == 0)
+			sched_notify(a->sched, a->sched_index ? a->sched_index(a->hook_arg, i) : i, h, code);
 	}
 	return a->events_stop ? 1 : 0;
 }
@@ -559,9 +559,21 @@ static int on_event(void *arg, const struct docker_event *ev)
 static void *events_main(void *arg)
 {
 	struct apply *a = arg;
-	char label[96];
+	char label[96], host[1100];
 	cJSON *filters = cJSON_CreateObject();
 	struct docker_events_opts o = { 0 };
+	struct docker *own = NULL;
+
+	/* a client of its own: a client is not shared between threads */
+	if (a->docker->socket_path)
+		snprintf(host, sizeof(host), "unix://%s", a->docker->socket_path);
+	else
+		snprintf(host, sizeof(host), "tcp://%s", a->docker->base + 7);
+	if (docker_open(&own, host, a->docker->transport) < 0 || docker_negotiate(own) < 0) {
+		docker_close(own);
+		cJSON_Delete(filters);
+		return NULL; /* the scheduler's polling carries on alone */
+	}
 
 	snprintf(label, sizeof(label), "dive.project=%s", a->project);
 	cJSON_AddItemToObject(filters, "type", cJSON_CreateStringArray((const char *[]){ "container" }, 1));
@@ -571,9 +583,10 @@ static void *events_main(void *arg)
 	o.timeout_ms = 1000;
 	while (!a->events_stop) {
 		/* a short stream at a time, so a stop is seen within a second */
-		docker_events(a->docker, &o, on_event, a);
+		docker_events(own, &o, on_event, a);
 		docker_events_time(a->since, sizeof(a->since), 1500);
 	}
+	docker_close(own);
 	cJSON_Delete(filters);
 	return NULL;
 }

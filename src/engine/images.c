@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dive/errcodes.h"
 #include "dive/error.h"
@@ -23,6 +24,7 @@ struct image_ctx {
 	const char *source_dir;
 	char libs[LDD_MAX_LIBS][PATH_MAX];
 	int nlibs;
+	char skip_under[PATH_MAX];  /* a host tree copied whole (the JDK) */
 };
 
 struct image_recipe {
@@ -107,7 +109,18 @@ static int add_libs(struct image_ctx *c, const char *path)
 			break;
 		}
 		snprintf(c->libs[c->nlibs++], PATH_MAX, "%s", lib);
-		rc = add_file_as(c, lib, lib);
+		if (strstr(lib, "/../") || strstr(lib, "/./")) {
+			/* found through $ORIGIN: inside a tree the image carries whole, or at its real place */
+			char real[PATH_MAX];
+
+			if (!realpath(lib, real))
+				continue;
+			if (c->skip_under[0] && !strncmp(real, c->skip_under, strlen(c->skip_under)))
+				continue;
+			rc = add_file_as(c, real, real);
+		} else {
+			rc = add_file_as(c, lib, lib);
+		}
 	}
 	pclose(p);
 	return rc;
@@ -169,24 +182,28 @@ static const char *need_env(const char *var, const char *image)
 
 static int collect_base(struct image_ctx *c)
 {
-	static const char *const applets[] = { "sh", "ash", "cat", "chmod", "chown", "cp", "echo", "env", "grep",
-					       "head", "httpd", "id", "ls", "mkdir", "mktemp", "mv", "nc", "printf",
-					       "ps", "readlink", "rm", "sed", "sleep", "su", "tail", "test", "[",
-					       "touch", "tr", "wget", "awk", "basename", "dirname", "uname", "cut",
-					       "sort", "tee", "true", "false", "kill", "date", "expr", "seq", "wc",
-					       "which", "find", "xargs", "hostname", "stat", "timeout", "usleep",
-					       "realpath", "ln", "du", "df", "gzip", "tar", "setpriv" };
-	size_t i;
-	int rc;
+	char applet[64];
+	FILE *p;
+	int rc, n = 0;
 
 	if ((rc = add_file_as(c, "/bin/busybox", "/bin/busybox")) < 0)
 		return rc;
-	for (i = 0; i < sizeof(applets) / sizeof(applets[0]) && rc == 0; i++) {
-		char *name = xasprintf("rootfs/bin/%s", applets[i]);
+	/* every applet this busybox has, as a link in /bin */
+	p = popen("/bin/busybox --list 2>/dev/null", "r");
+	if (!p)
+		return dive_error_set(DIVE_EFAIL, "cannot list busybox applets");
+	while (rc == 0 && n++ < 1024 && fgets(applet, sizeof(applet), p)) {
+		char *name;
 
+		applet[strcspn(applet, "\n")] = '\0';
+		if (!applet[0] || strchr(applet, '/') || !strcmp(applet, "busybox"))
+			continue;
+		name = xasprintf("rootfs/bin/%s", applet);
 		rc = tar_add_symlink(c->t, name, "busybox");
+		sha256_update(c->h, applet, strlen(applet));
 		free(name);
 	}
+	pclose(p);
 	if (rc == 0)
 		rc = tar_add_dir(c->t, "rootfs/tmp", 01777);
 	return rc < 0 ? rc : add_passwd(c);
@@ -263,6 +280,21 @@ static int collect_keycloak(struct image_ctx *c)
 	if (rc == 0)
 		rc = tar_add_tree(c->t, "rootfs/opt/java", java);
 	hash_input(c, "tree", java);
+	if (!realpath(java, c->skip_under))
+		c->skip_under[0] = '\0';
+	/* the JDK's trust store may be a link out of its tree (Debian's ca-certificates-java) */
+	p = xasprintf("%s/lib/security/cacerts", java);
+	{
+		char target[PATH_MAX];
+		ssize_t n = readlink(p, target, sizeof(target) - 1);
+
+		if (n > 0 && target[0] == '/') {
+			target[n] = '\0';
+			if (rc == 0)
+				rc = add_file_as(c, target, target);
+		}
+	}
+	free(p);
 	p = xasprintf("%s/bin/java", java);
 	if (rc == 0)
 		rc = add_libs(c, p);
@@ -406,6 +438,19 @@ static int build_one(struct docker *d, const struct image_recipe *r, const char 
 	c->t = &t;
 	c->h = &h;
 	c->source_dir = source_dir;
+	if (r->dockerfile == dockerfile_service) {
+		/* built on the base: a new base means a new image */
+		cJSON *base = NULL;
+
+		if (docker_image_inspect(d, &base, "dive/base:local") == 0) {
+			const char *bid = cJSON_GetStringValue(cJSON_GetObjectItem(base, "Id"));
+
+			if (bid)
+				sha256_update(&h, bid, strlen(bid));
+		}
+		cJSON_Delete(base);
+		dive_error_clear();
+	}
 	rc = tar_add_file(&t, "Dockerfile", r->dockerfile, strlen(r->dockerfile), 0644);
 	if (rc == 0)
 		rc = r->collect(c);

@@ -217,6 +217,8 @@ int sched_run(const struct sched_service *svcs, int n, int parallel, const struc
 		out[i].ready_ms = -1;
 	}
 
+	if (ops->attached)
+		ops->attached(ops->u, s);
 	pthread_mutex_lock(&s->mu);
 	while (!all_settled(s)) {
 		long long now = mono_ms(), wake = now + poll_ms;
@@ -344,6 +346,8 @@ int sched_run(const struct sched_service *svcs, int n, int parallel, const struc
 	for (i = 0; i < n; i++)
 		if (s->thread_used[i])
 			pthread_join(s->threads[i], NULL);
+	if (ops->detached)
+		ops->detached(ops->u, s);
 
 	for (i = 0; i < n && rc == 0; i++) {
 		if (out[i].status == SCHED_FAILED) {

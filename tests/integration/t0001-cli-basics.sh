@@ -30,7 +30,7 @@ expect_rc 0
 expect_json
 expect_out '"libmongoc"'
 
-run --json graph
+run --json federation idps
 expect_rc 69
 expect_json
 expect_out '"kind":"not-implemented"'

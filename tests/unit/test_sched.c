@@ -29,6 +29,7 @@ struct fake {
 	int starts;
 	pthread_mutex_t mu;
 	int inflight, max_inflight;
+	int timers;                 /* timer threads still running */
 };
 
 struct timer {
@@ -56,6 +57,9 @@ static void *timer(void *arg)
 	}
 	usleep((useconds_t)(fs->delay_ms - (fs->first != SCHED_H_STARTING ? fs->first_ms : 0)) * 1000);
 	sched_notify(t->s, t->i, fs->final, fs->exit_code);
+	pthread_mutex_lock(&t->f->mu);
+	t->f->timers--;
+	pthread_mutex_unlock(&t->f->mu);
 	free(t);
 	return NULL;
 }
@@ -83,6 +87,9 @@ static int fake_start(void *u, struct sched *s, int i)
 		t->s = s;
 		t->i = i;
 		t->f = f;
+		pthread_mutex_lock(&f->mu);
+		f->timers++;
+		pthread_mutex_unlock(&f->mu);
 		pthread_create(&th, NULL, timer, t);
 		pthread_detach(th);
 	}
@@ -121,9 +128,26 @@ static void fake_init(struct fake *f, int events)
 	}
 }
 
+/* sched_notify must not outlive the run: wait for the timers */
+static void fake_detached(void *u, struct sched *s)
+{
+	struct fake *f = u;
+
+	for (;;) {
+		int left;
+
+		pthread_mutex_lock(&f->mu);
+		left = f->timers;
+		pthread_mutex_unlock(&f->mu);
+		if (!left)
+			return;
+		usleep(5000);
+	}
+}
+
 static struct sched_ops ops_for(struct fake *f, long poll_ms)
 {
-	struct sched_ops o = { fake_start, fake_health, NULL, f, poll_ms };
+	struct sched_ops o = { fake_start, fake_health, NULL, f, poll_ms, NULL, fake_detached };
 
 	return o;
 }

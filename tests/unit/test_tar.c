@@ -129,19 +129,47 @@ static void tar__rejects_names_that_escape_or_do_not_fit(void **state)
 		assert_int_equal(tar_add_file(&t, bad[i], "x", 1, 0644), DIVE_EUSAGE);
 		assert_non_null(strstr(dive_error_last(), "invalid archive entry name"));
 	}
-	/* 101 bytes without a '/' cannot be split */
-	memset(name, 'a', 101);
-	name[101] = '\0';
-	assert_int_equal(tar_add_file(&t, name, "x", 1, 0644), DIVE_EUSAGE);
-	/* longer than ustar's 255 */
+	/* longer than 255 bytes: refused */
 	memset(name, 'a', 260);
 	name[100] = '/';
 	name[260] = '\0';
 	assert_int_equal(tar_add_file(&t, name, "x", 1, 0644), DIVE_EUSAGE);
-	memset(name, 't', 101);
-	name[101] = '\0';
-	assert_int_equal(tar_add_symlink(&t, "l", name), DIVE_EUSAGE);
 	assert_int_equal(t.out.len, 0);
+	tar_release(&t);
+}
+
+/* Names ustar cannot split and long link targets go in a pax header; GNU tar reads them back. */
+static void tar__long_names_travel_in_pax_headers(void **state)
+{
+	char name[200], target[150], path[64], cmd[160], line[512];
+	struct tar t;
+	FILE *f, *p;
+	int found_name = 0, found_link = 0;
+
+	memset(name, 'a', 101);
+	name[101] = '\0';
+	memset(target, 't', 120);
+	target[120] = '\0';
+	tar_init(&t, 1 << 20);
+	assert_int_equal(tar_add_file(&t, name, "x", 1, 0644), 0);
+	assert_int_equal(tar_add_symlink(&t, "dir/link", target), 0);
+	assert_int_equal(tar_finish(&t), 0);
+	snprintf(path, sizeof(path), "/tmp/dive-tar-test-%d.tar", (int)getpid());
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(t.out.ptr, 1, t.out.len, f), t.out.len);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "tar -tvf %s", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		found_name |= strstr(line, name) != NULL;
+		found_link |= strstr(line, target) != NULL;
+	}
+	assert_int_equal(pclose(p), 0);
+	unlink(path);
+	assert_true(found_name);
+	assert_true(found_link);
 	tar_release(&t);
 }
 
@@ -334,6 +362,7 @@ int main(void)
 		cmocka_unit_test(tar__writes_headers_with_valid_checksums_and_padding),
 		cmocka_unit_test(tar__refuses_to_grow_past_its_maximum),
 		cmocka_unit_test(tar__rejects_names_that_escape_or_do_not_fit),
+		cmocka_unit_test(tar__long_names_travel_in_pax_headers),
 		cmocka_unit_test(tar__adds_a_host_tree_sorted_with_modes_and_symlinks),
 		cmocka_unit_test(tar__refuses_special_files_and_missing_paths),
 		cmocka_unit_test(tar__reads_back_with_tar_tvf),

@@ -1,0 +1,273 @@
+/*
+ * cmd_stack.c - what `dive hub` and `dive spoke` share: deploy/up, status,
+ * down/clean, with progress on stderr and one JSON document with --json.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "dive/country.h"
+#include "dive/deploy.h"
+#include "dive/errcodes.h"
+#include "dive/error.h"
+#include "dive/exitcode.h"
+#include "dive/pipeline.h"
+#include "dive/state.h"
+#include "dive/store.h"
+
+static void progress(void *user, const struct pipeline_event *ev)
+{
+	struct dive_ctx *ctx = user;
+	const char *what = "";
+
+	if (ctx->quiet || ctx->json)
+		return;
+	switch (ev->kind) {
+	case PIPELINE_EV_PHASE_START:
+		fprintf(ctx->err, "[%6.1fs] %s%s%s\n", ev->elapsed_ms / 1000.0, ctx->color ? "\033[1m" : "",
+			dive_phase_name(ev->phase), ctx->color ? "\033[0m" : "");
+		return;
+	case PIPELINE_EV_PHASE_DONE:
+		return;
+	case PIPELINE_EV_STEP_START:
+		if (ctx->verbose == 0)
+			return;
+		what = "...";
+		break;
+	case PIPELINE_EV_STEP_DONE:
+		what = "done";
+		break;
+	case PIPELINE_EV_STEP_SKIPPED:
+		what = "skipped (done before)";
+		break;
+	case PIPELINE_EV_STEP_FAILED:
+		what = "FAILED";
+		break;
+	case PIPELINE_EV_ROLLBACK:
+		what = "rollback";
+		break;
+	case PIPELINE_EV_NOTE:
+		what = "";
+		break;
+	}
+	fprintf(ctx->err, "[%6.1fs]   %s%s%s%s %s%s%s\n", ev->elapsed_ms / 1000.0, ev->service, *ev->service ? " " : "",
+		ev->action, *ev->action ? ":" : "", what, ev->message ? " " : "", ev->message ? ev->message : "");
+}
+
+static int exit_for(int rc, const struct pipeline_result *r)
+{
+	if (rc == 0)
+		return DIVE_EXIT_OK;
+	return dive_exit_from_err(rc);
+}
+
+static void hint(struct dive_ctx *ctx, int code)
+{
+	const struct errcode *e = code ? errcode_find(code) : NULL;
+
+	if (e && e->remediation)
+		fprintf(ctx->err, "hint: %s (error %d %s)\n", e->remediation, e->code, e->name);
+}
+
+static cJSON *result_json(const struct deploy_opts *o, const struct deploy_report *rep, int rc)
+{
+	cJSON *doc = cJSON_CreateObject(), *phases = cJSON_CreateArray();
+	const struct pipeline_result *r = &rep->pipeline;
+	int i;
+
+	cJSON_AddBoolToObject(doc, "ok", rc == 0);
+	cJSON_AddStringToObject(doc, "code", o->country->code);
+	cJSON_AddStringToObject(doc, "mode", o->mode);
+	cJSON_AddNumberToObject(doc, "run_id", (double)r->run_id);
+	cJSON_AddStringToObject(doc, "outcome", pipeline_outcome_name(r->outcome));
+	cJSON_AddNumberToObject(doc, "total_ms", (double)r->total_ms);
+	for (i = 0; i < DIVE_PHASE__COUNT; i++) {
+		cJSON *p;
+
+		if (r->phase_ms[i] < 0)
+			continue;
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "phase", dive_phase_name((enum dive_phase)i));
+		cJSON_AddNumberToObject(p, "ms", (double)r->phase_ms[i]);
+		cJSON_AddItemToArray(phases, p);
+	}
+	cJSON_AddItemToObject(doc, "phases", phases);
+	cJSON_AddItemToObject(doc, "services", cJSON_Duplicate(rep->services, 1));
+	cJSON_AddItemToObject(doc, "checks", cJSON_Duplicate(rep->checks, 1));
+	if (o->dry_run)
+		cJSON_AddItemToObject(doc, "plan", cJSON_Duplicate(r->steps, 1));
+	if (rc < 0) {
+		cJSON *e = cJSON_AddObjectToObject(doc, "error");
+		const struct errcode *ec = r->error_code ? errcode_find(r->error_code) : NULL;
+
+		cJSON_AddStringToObject(e, "message", r->error[0] ? r->error : dive_error_last());
+		if (r->failed_phase >= 0)
+			cJSON_AddStringToObject(e, "phase", dive_phase_name((enum dive_phase)r->failed_phase));
+		if (r->failed_service[0])
+			cJSON_AddStringToObject(e, "service", r->failed_service);
+		if (ec) {
+			cJSON_AddNumberToObject(e, "code", ec->code);
+			cJSON_AddStringToObject(e, "name", ec->name);
+			cJSON_AddStringToObject(e, "remediation", ec->remediation);
+		}
+	}
+	return doc;
+}
+
+int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
+		     const struct dive_country *c, const char *mode)
+{
+	struct deploy_opts o = { 0 };
+	struct deploy_report rep;
+	char actor[256];
+	const char *from = dive_opt_str(inv, "from-phase", NULL), *rb = dive_opt_str(inv, "rollback", "auto");
+	int rc, code;
+
+	dive_inv_command(actor, sizeof(actor), inv);
+	o.kind = kind;
+	o.country = c;
+	o.mode = mode;
+	o.actor = actor;
+	o.resume = dive_opt_given(inv, "resume");
+	o.from_phase = -1;
+	if (from) {
+		enum dive_phase ph;
+
+		if (dive_phase_parse(&ph, from) < 0)
+			return dive_fail_last(ctx, DIVE_EUSAGE, "bad --from-phase");
+		o.from_phase = ph;
+	}
+	if (strcmp(rb, "auto") && strcmp(rb, "none"))
+		return dive_fail(ctx, DIVE_EUSAGE, "--rollback takes auto or none, not '%.20s'", rb);
+	o.rollback = !strcmp(rb, "auto");
+	o.parallel = (int)dive_opt_int(inv, "parallel", 0);
+	o.dry_run = ctx->dry_run;
+	o.lock_wait_ms = dive_opt_int(inv, "lock-wait", 0) * 1000;
+	o.docker_host = ctx->docker_host;
+	o.secrets_spec = getenv("DIVE_SECRETS");
+	o.instances_dir = ctx->instances_dir;
+	o.progress = progress;
+	o.user = ctx;
+	rc = deploy_run(ctx->store, &o, &rep);
+	code = exit_for(rc, &rep.pipeline);
+	if (ctx->json) {
+		dive_print_json(ctx, result_json(&o, &rep, rc));
+		if (rc < 0)
+			fprintf(ctx->err, "dive: %s\n", rep.pipeline.error[0] ? rep.pipeline.error : dive_error_last());
+	} else if (rc < 0) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "cannot %s %s '%s'", mode, kind == STACK_HUB ? "the hub" : "spoke", c->code);
+		fprintf(ctx->err, "dive: %s: %s%s%s\n", what,
+			rep.pipeline.error[0] ? rep.pipeline.error : dive_error_last(),
+			rep.pipeline.outcome == PIPELINE_ROLLED_BACK ? " (rolled back)" : "",
+			rep.pipeline.outcome == PIPELINE_INTERRUPTED ? " (interrupted: continue with --resume)" : "");
+		hint(ctx, rep.pipeline.error_code ? rep.pipeline.error_code : dive_error_last_code());
+	} else if (ctx->dry_run) {
+		const cJSON *s;
+
+		fprintf(ctx->out, "plan for %s (nothing was changed):\n", c->code);
+		cJSON_ArrayForEach(s, rep.pipeline.steps)
+			fprintf(ctx->out, "  %-15s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(s, "phase")),
+				cJSON_GetStringValue(cJSON_GetObjectItem(s, "service")),
+				cJSON_GetStringValue(cJSON_GetObjectItem(s, "action")));
+	} else {
+		fprintf(ctx->out, "%s %s: %s in %.1fs (run %lld)\n", kind == STACK_HUB ? "hub" : "spoke", c->code,
+			pipeline_outcome_name(rep.pipeline.outcome), rep.pipeline.total_ms / 1000.0, rep.pipeline.run_id);
+	}
+	deploy_report_release(&rep);
+	return code;
+}
+
+static void print_status(struct dive_ctx *ctx, const cJSON *doc)
+{
+	const cJSON *s;
+	const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "state"));
+
+	fprintf(ctx->out, "%s %s  %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(doc, "code")),
+		cJSON_GetStringValue(cJSON_GetObjectItem(doc, "name")), state ? state : "");
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "services"))
+		fprintf(ctx->out, "  %-12s %-9s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(s, "service")),
+			cJSON_GetStringValue(cJSON_GetObjectItem(s, "state")),
+			cJSON_GetStringValue(cJSON_GetObjectItem(s, "health")));
+}
+
+int cmd_stack_status(struct dive_ctx *ctx, enum stack_kind kind, const struct dive_country *c, cJSON *collect,
+		     int *all_healthy)
+{
+	cJSON *doc = NULL;
+	int rc, healthy = 0;
+
+	rc = deploy_status(ctx->store, ctx->docker_host, kind, c, &doc, &healthy);
+	if (rc < 0)
+		return rc;
+	*all_healthy &= healthy;
+	if (collect)
+		cJSON_AddItemToArray(collect, doc);
+	else {
+		print_status(ctx, doc);
+		cJSON_Delete(doc);
+	}
+	return 0;
+}
+
+int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
+		   const struct dive_country *c, int clean)
+{
+	cJSON *list = NULL;
+	char actor[256];
+	int rc, n;
+
+	dive_inv_command(actor, sizeof(actor), inv);
+	/* say what will go before anything goes */
+	rc = deploy_down(ctx->store, ctx->docker_host, kind, c, clean, 1, actor, 0, &list);
+	if (rc < 0) {
+		cJSON_Delete(list);
+		return dive_fail_last(ctx, rc, "cannot list what to remove");
+	}
+	n = cJSON_GetArraySize(cJSON_GetObjectItem(list, "containers")) +
+	    cJSON_GetArraySize(cJSON_GetObjectItem(list, "networks")) +
+	    cJSON_GetArraySize(cJSON_GetObjectItem(list, "volumes"));
+	if (!ctx->json) {
+		const cJSON *x;
+		const char *kinds[] = { "containers", "networks", "volumes" };
+		size_t k;
+
+		for (k = 0; k < 3; k++)
+			cJSON_ArrayForEach(x, cJSON_GetObjectItem(list, kinds[k]))
+				fprintf(ctx->out, "%s %.*s %s\n", ctx->dry_run ? "would remove" : "removing",
+					(int)strlen(kinds[k]) - 1, kinds[k], x->valuestring);
+	}
+	if (ctx->dry_run) {
+		if (ctx->json) {
+			cJSON_AddBoolToObject(list, "dry_run", 1);
+			return dive_print_json(ctx, list);
+		}
+		cJSON_Delete(list);
+		return DIVE_EXIT_OK;
+	}
+	cJSON_Delete(list);
+	list = NULL;
+	if (n > 0 && !dive_opt_given(inv, "yes")) {
+		char answer[8] = "";
+
+		if (!isatty(STDIN_FILENO))
+			return dive_fail(ctx, DIVE_EUSAGE, "refusing to remove %d objects without --yes", n);
+		fprintf(ctx->err, "remove these %d objects? [y/N] ", n);
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+			return dive_fail(ctx, DIVE_EUSAGE, "nothing removed");
+	}
+	rc = deploy_down(ctx->store, ctx->docker_host, kind, c, clean, 0, actor,
+			 dive_opt_int(inv, "lock-wait", 0) * 1000, &list);
+	if (rc < 0) {
+		cJSON_Delete(list);
+		return dive_fail_last(ctx, rc, clean ? "cannot clean" : "cannot stop");
+	}
+	if (ctx->json)
+		return dive_print_json(ctx, list);
+	cJSON_Delete(list);
+	fprintf(ctx->out, "%s %s\n", c->code, clean ? "cleaned" : "stopped");
+	return DIVE_EXIT_OK;
+}

@@ -1,0 +1,181 @@
+/* guard.c - one call through the retry policy of its class and the breaker of its endpoint (see guard.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "dive/breaker.h"
+#include "dive/errcodes.h"
+#include "dive/error.h"
+#include "dive/guard.h"
+#include "dive/log.h"
+#include "dive/retry.h"
+
+struct guard_state {
+	const struct guard_ops *ops;
+	const struct guard_call *call;
+	const struct retry_clock *inner;
+	struct guard_report *rep;
+	struct guard_outcome pending;
+};
+
+/* What an attempt's result tells the breaker about the endpoint. */
+static enum breaker_event_type classify(int rc, long http, int code)
+{
+	if (rc == 0)
+		return BREAKER_EV_SUCCESS;
+	if (rc == DIVE_EINTR || rc == DIVE_ECIRCUIT || rc == DIVE_ENOTIMPL)
+		return BREAKER_EV_ABANDON;
+	/* Retryable means the endpoint is down, slow or broken; anything else is an answer. */
+	return retry_is_retryable(rc, http, code) ? BREAKER_EV_FAILURE : BREAKER_EV_SUCCESS;
+}
+
+static void flush(struct guard_state *g)
+{
+	struct guard_outcome *o = &g->pending;
+
+	if (!o->pending)
+		return;
+	o->pending = 0;
+	if (g->ops->report(g->ops->data, &o->ticket, o->type, o->type == BREAKER_EV_FAILURE ? o->message : NULL) < 0) {
+		g->rep->report_errors++;
+		dive_debug("breaker %s: could not record %s: %s", o->ticket.name, breaker_event_name(o->type),
+			   dive_error_last());
+	}
+}
+
+static int attempt(void *arg, long *http_status, int *code)
+{
+	struct guard_state *g = arg;
+	struct breaker_ticket t;
+	enum breaker_event_type type;
+	int rc;
+
+	flush(g); /* the sleep before this attempt did it already, unless there was none */
+	rc = g->ops->allow(g->ops->data, &t, g->call->breaker);
+	if (rc == DIVE_ECIRCUIT) {
+		g->rep->refused = 1;
+		*code = ERRC_CIRCUIT_OPEN;
+		dive_error_set_code(ERRC_CIRCUIT_OPEN);
+		return rc;
+	}
+	if (rc < 0) {
+		if (rc == DIVE_EUNAVAIL) {
+			*code = ERRC_STATE_UNREACHABLE;
+			dive_error_set_code(ERRC_STATE_UNREACHABLE);
+		}
+		return rc;
+	}
+	g->rep->calls++;
+	rc = g->call->op(g->call->arg, http_status, code);
+	if (t.pass == BREAKER_PASS_NONE)
+		return rc; /* a disabled breaker wants no news */
+	type = classify(rc, *http_status, *code);
+	memset(&g->pending, 0, sizeof(g->pending));
+	g->pending.pending = 1;
+	g->pending.ticket = t;
+	g->pending.type = type;
+	if (type == BREAKER_EV_FAILURE)
+		snprintf(g->pending.message, sizeof(g->pending.message), "%s", dive_error_last());
+	return rc;
+}
+
+/* The driver's clock, with the pending outcome reported before each sleep. */
+static long long clock_now(void *data)
+{
+	const struct guard_state *g = data;
+
+	return g->inner->now_ms(g->inner->data);
+}
+
+static void clock_sleep(void *data, long ms)
+{
+	struct guard_state *g = data;
+
+	flush(g);
+	g->inner->sleep_ms(g->inner->data, ms);
+}
+
+int guard_run(const struct guard_ops *ops, const struct guard_call *call, struct guard_report *out)
+{
+	struct guard_report local;
+	struct guard_state g;
+	struct retry_clock clock;
+	const struct retry_policy *p = call->policy;
+	char saved[1024];
+	int rc, code;
+
+	if (!out)
+		out = &local;
+	memset(out, 0, sizeof(*out));
+	if (!p && (rc = retry_policy_get(&p, call->cls)) < 0)
+		return rc;
+	memset(&g, 0, sizeof(g));
+	g.ops = ops;
+	g.call = call;
+	g.inner = call->clock ? call->clock : &retry_clock_real;
+	g.rep = out;
+	clock.now_ms = clock_now;
+	clock.sleep_ms = clock_sleep;
+	clock.data = &g;
+	clock.rng = g.inner->rng;
+	rc = retry_run(p, attempt, &g, &clock, &out->retry);
+	if (!g.pending.pending)
+		return rc;
+	if (call->defer_last) {
+		out->deferred = g.pending;
+		return rc;
+	}
+	/* Recording must not replace the call's own error. */
+	code = dive_error_last_code();
+	snprintf(saved, sizeof(saved), "%s", dive_error_last());
+	flush(&g);
+	if (rc < 0) {
+		dive_error_set(rc, "%s", saved);
+		if (code)
+			dive_error_set_code(code);
+	}
+	return rc;
+}
+
+/* The state store as the breaker side. */
+
+static int store_allow(void *data, struct breaker_ticket *out, const char *name)
+{
+	return breaker_allow(data, out, name);
+}
+
+static int store_report(void *data, const struct breaker_ticket *t, enum breaker_event_type type, const char *message)
+{
+	switch (type) {
+	case BREAKER_EV_SUCCESS:
+		return breaker_record(data, t, 1, NULL);
+	case BREAKER_EV_FAILURE:
+		return breaker_record(data, t, 0, message);
+	case BREAKER_EV_ABANDON:
+		return breaker_release(data, t);
+	default:
+		return dive_error_set(DIVE_EUSAGE, "internal: '%s' is not an outcome", breaker_event_name(type));
+	}
+}
+
+void guard_ops_store(struct guard_ops *out, struct store *s)
+{
+	out->allow = store_allow;
+	out->report = store_report;
+	out->data = s;
+}
+
+int guard_finish_tx(struct store *s, const struct guard_outcome *o)
+{
+	if (!o->pending)
+		return 0;
+	switch (o->type) {
+	case BREAKER_EV_SUCCESS:
+		return breaker_record_tx(s, &o->ticket, 1, NULL);
+	case BREAKER_EV_FAILURE:
+		return breaker_record_tx(s, &o->ticket, 0, o->message);
+	case BREAKER_EV_ABANDON:
+		return breaker_release_tx(s, &o->ticket);
+	default:
+		return dive_error_set(DIVE_EUSAGE, "internal: '%s' is not an outcome", breaker_event_name(o->type));
+	}
+}
