@@ -92,8 +92,9 @@ struct pipeline_opts {
 	size_t nphases;
 	const struct pipeline_undo *undos;
 	size_t nundos;
-	void *user;
-	void (*progress)(void *user, const struct pipeline_event *ev);
+	void *user;             /* handed to phases and undo */
+	void (*progress)(void *arg, const struct pipeline_event *ev);
+	void *progress_arg;
 };
 
 enum pipeline_outcome {

@@ -472,6 +472,7 @@ static int probe(const char *url)
 {
 	struct http_req req = { 0 };
 	struct http_resp resp = { 0 };
+	long status;
 	int rc;
 
 	if (!strncmp(url, "tcp://", 6)) {
@@ -491,8 +492,9 @@ static int probe(const char *url)
 	req.timeout_ms = 3000;
 	req.max_body = 64 * 1024;
 	rc = http_perform(NULL, &req, &resp);
+	status = resp.status;
 	http_resp_release(&resp);
-	return rc == 0 && resp.status >= 200 && resp.status < 400 ? 0 : -1;
+	return rc == 0 && status >= 200 && status < 400 ? 0 : -1;
 }
 
 int apply_health(struct apply *a, int i, enum sched_health *out, int *exit_code)

@@ -890,6 +890,7 @@ int deploy_run(struct store *s, const struct deploy_opts *o, struct deploy_repor
 	po.nundos = sizeof(undos) / sizeof(undos[0]);
 	po.user = &d;
 	po.progress = o->progress;
+	po.progress_arg = o->user;
 	if (o->mode && !strcmp(o->mode, "up") && o->from_phase < 0 && !o->resume)
 		po.from_phase = DIVE_PHASE_DEPLOYMENT; /* up: an initialised instance, started again */
 	if (po.from_phase == DIVE_PHASE_DEPLOYMENT) {

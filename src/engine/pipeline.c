@@ -102,7 +102,7 @@ static void emit(struct pipeline *p, enum pipeline_event_kind kind, const char *
 	ev.action = action ? action : "";
 	ev.message = message;
 	ev.elapsed_ms = mono_ms() - p->t0_ms;
-	p->o->progress(p->o->user, &ev);
+	p->o->progress(p->o->progress_arg, &ev);
 }
 
 void pipeline_note(struct pipeline *p, const char *fmt, ...)
@@ -247,7 +247,7 @@ int pipeline_step(struct pipeline *p, const char *service, const char *action, p
 		if (detail_out)
 			*detail_out = p->detail_keep;
 		add_step_result(p, service, action, "skipped", -1);
-		emit(p, PIPELINE_EV_STEP_SKIPPED, service, action, "done before this resume");
+		emit(p, PIPELINE_EV_STEP_SKIPPED, service, action, NULL);
 		return 0;
 	}
 	step_id = atoll(PQgetvalue(res, 0, 0));

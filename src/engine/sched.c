@@ -171,13 +171,29 @@ static void observe(struct sched *s, int i, enum sched_health h, int exit_code, 
 	}
 }
 
-static int all_settled(struct sched *s)
+/* Done when nothing can change any more; once a service failed, the run
+ * fails too: services still waiting for readiness are not waited for. */
+static int any_failed(const struct sched *s)
 {
 	int i;
 
+	for (i = 0; i < s->n; i++)
+		if (s->out[i].status == SCHED_FAILED)
+			return 1;
+	return 0;
+}
+
+static int all_settled(struct sched *s)
+{
+	int i, failed = 0;
+
+	for (i = 0; i < s->n; i++)
+		failed |= s->out[i].status == SCHED_FAILED;
 	for (i = 0; i < s->n; i++) {
 		enum sched_status st = s->out[i].status;
 
+		if (st == SCHED_RUNNING && failed)
+			continue;
 		if (st != SCHED_READY && st != SCHED_FAILED && st != SCHED_BLOCKED)
 			return 0;
 	}
@@ -274,6 +290,16 @@ int sched_run(const struct sched_service *svcs, int n, int parallel, const struc
 				} else if (m == 0) {
 					met = 0;
 				}
+			}
+			if (met == 1 && any_failed(s)) {
+				fail(s, i, SCHED_BLOCKED, "service '%s' not started: the run failed first", svcs[i].name);
+				progressed = 1;
+				continue;
+			}
+			if (met == 0 && any_failed(s)) {
+				fail(s, i, SCHED_BLOCKED, "service '%s' not started: the run failed first", svcs[i].name);
+				progressed = 1;
+				continue;
 			}
 			if (met == 1 && s->starting < parallel) {
 				struct start_arg *a = xmalloc(sizeof(*a));

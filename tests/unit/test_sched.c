@@ -219,22 +219,44 @@ static void sched__times_out_a_service_that_never_gets_healthy(void **state)
 
 static void sched__tolerates_unhealthy_until_the_timeout_when_asked(void **state)
 {
-	const struct sched_service svcs[] = {
-		{ "strict", NULL, 0, 2000, 0 },
-		{ "tolerant", NULL, 0, 2000, 1 },
-	};
-	struct sched_outcome out[2];
+	const struct sched_service strict[] = { { "strict", NULL, 0, 2000, 0 } };
+	const struct sched_service tolerant[] = { { "tolerant", NULL, 0, 2000, 1 } };
+	struct sched_outcome out[1];
 	struct fake f;
 	struct sched_ops o;
 
 	fake_init(&f, 1);
-	f.svc[0].first = f.svc[1].first = SCHED_H_UNHEALTHY;
-	f.svc[0].first_ms = f.svc[1].first_ms = 20;
-	f.svc[0].delay_ms = f.svc[1].delay_ms = 150;
+	f.svc[0].first = SCHED_H_UNHEALTHY;
+	f.svc[0].first_ms = 20;
+	f.svc[0].delay_ms = 150;
 	o = ops_for(&f, 10000);
-	assert_int_equal(sched_run(svcs, 2, 0, &o, out), DIVE_EUNHEALTHY);
+	assert_int_equal(sched_run(strict, 1, 0, &o, out), DIVE_EUNHEALTHY);
 	assert_int_equal(out[0].status, SCHED_FAILED);
-	assert_int_equal(out[1].status, SCHED_READY);
+	assert_int_equal(sched_run(tolerant, 1, 0, &o, out), 0);
+	assert_int_equal(out[0].status, SCHED_READY);
+}
+
+static void sched__fails_fast_once_a_service_failed(void **state)
+{
+	const struct sched_service svcs[] = {
+		{ "broken", NULL, 0, 5000, 0 },
+		{ "slow", NULL, 0, 5000, 0 },
+		{ "after-slow", (const struct sched_dep[]){ { 1, SCHED_COND_HEALTHY, 1 } }, 1, 5000, 0 },
+	};
+	struct sched_outcome out[3];
+	struct fake f;
+	struct sched_ops o;
+
+	fake_init(&f, 1);
+	f.svc[0].final = SCHED_H_UNHEALTHY;
+	f.svc[0].delay_ms = 30;
+	f.svc[1].delay_ms = 3000;
+	o = ops_for(&f, 10000);
+	assert_int_equal(sched_run(svcs, 3, 0, &o, out), DIVE_EUNHEALTHY);
+	/* not waited for: the run was already lost */
+	assert_int_equal(out[1].status, SCHED_RUNNING);
+	assert_int_equal(out[2].status, SCHED_BLOCKED);
+	assert_true(out[0].start_ms >= 0);
 }
 
 static void sched__polls_when_no_event_arrives(void **state)
@@ -272,25 +294,28 @@ static void sched__caps_concurrent_starts(void **state)
 
 static void sched__completed_condition_waits_for_a_clean_exit(void **state)
 {
-	const struct sched_service svcs[] = {
+	const struct sched_service good[] = {
 		{ "init", NULL, 0, 3000, 0 },
 		{ "app", (const struct sched_dep[]){ { 0, SCHED_COND_COMPLETED, 1 } }, 1, 3000, 0 },
-		{ "bad-init", NULL, 0, 3000, 0 },
-		{ "app2", (const struct sched_dep[]){ { 2, SCHED_COND_COMPLETED, 1 } }, 1, 3000, 0 },
 	};
-	struct sched_outcome out[4];
+	struct sched_outcome out[2];
 	struct fake f;
 	struct sched_ops o;
 
 	fake_init(&f, 1);
 	f.svc[0].final = SCHED_H_EXITED_OK;
-	f.svc[2].final = SCHED_H_EXITED_FAIL;
-	f.svc[2].exit_code = 3;
 	o = ops_for(&f, 50);
-	assert_int_equal(sched_run(svcs, 4, 0, &o, out), DIVE_EUNHEALTHY);
+	assert_int_equal(sched_run(good, 2, 0, &o, out), 0);
 	assert_int_equal(out[1].status, SCHED_READY);
-	assert_int_equal(out[3].status, SCHED_BLOCKED);
-	assert_non_null(strstr(out[2].error, "exited with code 3"));
+	assert_true(out[1].start_ms >= out[0].ready_ms);
+
+	fake_init(&f, 1);
+	f.svc[0].final = SCHED_H_EXITED_FAIL;
+	f.svc[0].exit_code = 3;
+	o = ops_for(&f, 50);
+	assert_int_equal(sched_run(good, 2, 0, &o, out), DIVE_EUNHEALTHY);
+	assert_int_equal(out[1].status, SCHED_BLOCKED);
+	assert_non_null(strstr(out[0].error, "exited with code 3"));
 }
 
 static void sched__start_failure_is_reported_as_is(void **state)
@@ -314,6 +339,7 @@ int main(void)
 		cmocka_unit_test(sched__unhealthy_dependency_blocks_its_dependents_and_names_both),
 		cmocka_unit_test(sched__times_out_a_service_that_never_gets_healthy),
 		cmocka_unit_test(sched__tolerates_unhealthy_until_the_timeout_when_asked),
+		cmocka_unit_test(sched__fails_fast_once_a_service_failed),
 		cmocka_unit_test(sched__polls_when_no_event_arrives),
 		cmocka_unit_test(sched__caps_concurrent_starts),
 		cmocka_unit_test(sched__completed_condition_waits_for_a_clean_exit),
