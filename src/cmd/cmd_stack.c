@@ -56,10 +56,13 @@ static void progress(void *user, const struct pipeline_event *ev)
 		ev->action, *ev->action ? ":" : "", what, ev->message ? " " : "", ev->message ? ev->message : "");
 }
 
+/* A run that failed is a failure (1), whatever failed in it; 3 is for status verbs. */
 static int exit_for(int rc, const struct pipeline_result *r)
 {
 	if (rc == 0)
 		return DIVE_EXIT_OK;
+	if (rc == DIVE_EUNHEALTHY || rc == DIVE_ETIMEOUT)
+		return DIVE_EXIT_FAILURE;
 	return dive_exit_from_err(rc);
 }
 

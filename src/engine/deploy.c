@@ -546,8 +546,17 @@ static int phase_deployment(struct pipeline *p, void *user)
 		}
 	}
 	pipeline_checkpoint_set(p, "containers", containers);
-	if (rc == 0)
+	if (rc == 0) {
 		record_samples(d, out);
+	} else {
+		/* name the service that failed the run (the scheduler's first failure) */
+		for (i = 0; i < d->graph->n; i++)
+			if (out[i].status == SCHED_FAILED) {
+				snprintf(d->report->pipeline.failed_service, sizeof(d->report->pipeline.failed_service),
+					 "%s", svcs[i].name);
+				break;
+			}
+	}
 	free(svcs);
 	free(deps);
 	free(out);
