@@ -24,8 +24,9 @@
  * no recorded steps and no one-restart recovery of an unhealthy container.
  *
  * Times are milliseconds on CLOCK_MONOTONIC from the start of main:
- * wall_ms is when every service was ready (what `up -d --wait` returning
- * means), setup_ms when the scheduler began, and each service's start_ms
+ * wall_ms is when sched_run returned with every service ready (what `up -d
+ * --wait` returning means), all_ready_ms when the scheduler saw the last one
+ * ready, setup_ms when the scheduler began, and each service's start_ms
  * (its apply_ensure began) and ready_ms (the scheduler saw it ready).
  *
  * The plan: a service becomes ready STARTUP_DELAY_MS (its environment, or
@@ -294,6 +295,15 @@ static int up(struct bench *b, const char *project, int parallel, long poll_ms, 
 	cJSON_AddNumberToObject(doc, "setup_ms", (double)t_sched);
 	rc = sched_run(svcs, (int)b->graph->n, parallel, &ops, out);
 	cJSON_AddNumberToObject(doc, "wall_ms", (double)since_origin());
+	{
+		long long last = -1;
+
+		for (i = 0; i < b->graph->n; i++)
+			if (out[i].ready_ms > last)
+				last = out[i].ready_ms;
+		/* the scheduler saw the last service ready (wall_ms - this: the run's wind-down) */
+		cJSON_AddNumberToObject(doc, "all_ready_ms", last < 0 ? -1.0 : (double)(t_sched + last));
+	}
 	apply_events_stop(&b->apply);
 	cJSON_AddBoolToObject(doc, "ok", rc == 0);
 	if (rc < 0)

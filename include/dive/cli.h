@@ -40,6 +40,7 @@ struct dive_ctx {
 	FILE *err;                 /* where commands print diagnostics */
 	const char *argv0;
 	struct store *store;       /* opened by the dispatcher for DIVE_NEEDS_STATE */
+	int bootstrapped;          /* the dispatcher started the hub's state store for this command */
 };
 
 enum dive_opt_type {
@@ -67,6 +68,7 @@ enum dive_verb_flags {
 	DIVE_DESTRUCTIVE = 1 << 4,   /* removes things: asks on a terminal, needs --yes elsewhere */
 	DIVE_ARG_CODE = 1 << 5,      /* first argument (if given) is a country code, hub included */
 	DIVE_ARG_SPOKE = 1 << 6,     /* first argument (if given) is a spoke code (not the hub) */
+	DIVE_STATE_BOOTSTRAP = 1 << 7, /* with no state store configured, start the hub's own (hub up) */
 };
 
 #define DIVE_MAX_OPTS 24

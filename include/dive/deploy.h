@@ -25,6 +25,7 @@
 
 #include "dive/country.h"
 #include "dive/pipeline.h"
+#include "dive/secret.h"
 #include "dive/stack.h"
 #include "dive/store.h"
 
@@ -44,6 +45,7 @@ struct deploy_opts {
 	const char *instances_dir;
 	void (*progress)(void *user, const struct pipeline_event *ev);
 	void *user;
+	int bootstrapped;                     /* the state store was just started by deploy_bootstrap_store */
 };
 
 struct deploy_report {
@@ -71,5 +73,18 @@ int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind
  */
 int deploy_down(struct store *s, const char *docker_host, enum stack_kind kind, const struct dive_country *c,
 		int clean, int dry_run, const char *actor, long lock_wait_ms, cJSON **removed);
+
+/*
+ * The state store of a machine with none configured: the hub's own
+ * PostgreSQL (service "postgres" of the hub stack, published on
+ * 127.0.0.1:<PORT_POSTGRES of USA>), database "dive_state", password from
+ * the hub's secrets.  deploy_state_url() builds the URL when the hub's
+ * password exists (DIVE_ENOTFOUND otherwise); deploy_bootstrap_store()
+ * first starts that container (secrets, network, volume, container: the
+ * same idempotent steps hub up runs), waits for it and creates the
+ * database.  The URL holds the password: it lives in a struct dive_secret.
+ */
+int deploy_state_url(struct dive_secret *out, const char *instances_dir);
+int deploy_bootstrap_store(struct dive_secret *out, const char *docker_host, const char *instances_dir);
 
 #endif

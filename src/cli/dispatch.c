@@ -14,11 +14,13 @@
 
 #include "dive/cli.h"
 #include "dive/country.h"
+#include "dive/deploy.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/log.h"
 #include "dive/retry.h"
+#include "dive/secret.h"
 #include "dive/store.h"
 #include "dive/xalloc.h"
 
@@ -194,6 +196,43 @@ static int unknown_word(struct dive_ctx *ctx, const char *what, const char *word
 	return DIVE_EXIT_USAGE;
 }
 
+/*
+ * The state store: --state-url / DIVE_STATE_URL, else the hub's own
+ * (deploy_state_url), which `hub up` starts when it is missing or down
+ * (DIVE_STATE_BOOTSTRAP).  A dry run never starts anything.
+ */
+static int open_state(struct dive_ctx *ctx, const struct dive_verb *v, struct dive_secret *derived)
+{
+	int rc, bootstrap = (v->flags & DIVE_STATE_BOOTSTRAP) && !ctx->dry_run;
+	unsigned flags = ctx->dry_run ? 0 : STORE_MIGRATE;
+
+	if (ctx->state_url && *ctx->state_url)
+		return store_open(&ctx->store, ctx->state_url, flags);
+	rc = deploy_state_url(derived, ctx->instances_dir);
+	if (rc == 0) {
+		rc = store_open(&ctx->store, dive_secret_reveal(derived), flags);
+		if (rc != DIVE_EUNAVAIL || !bootstrap)
+			return rc;
+	} else if (rc != DIVE_ENOTFOUND) {
+		return rc;
+	}
+	if (!bootstrap) {
+		if (ctx->dry_run && (v->flags & DIVE_STATE_BOOTSTRAP)) {
+			dive_error_clear();
+			return 0; /* the plan needs no store */
+		}
+		return dive_error_set(DIVE_EUSAGE, "no state store: set --state-url or DIVE_STATE_URL, or run "
+						   "'dive hub up' to start the hub's own");
+	}
+	if (!ctx->quiet && !ctx->json)
+		fprintf(ctx->err, "no state store configured: starting the hub's PostgreSQL for it\n");
+	dive_secret_release(derived);
+	if ((rc = deploy_bootstrap_store(derived, ctx->docker_host, ctx->instances_dir)) < 0)
+		return rc;
+	ctx->bootstrapped = 1;
+	return store_open(&ctx->store, dive_secret_reveal(derived), flags);
+}
+
 int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc, char **argv)
 {
 	char *words[MAX_WORDS];
@@ -201,6 +240,7 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 	const struct dive_group *g;
 	const struct dive_verb *v;
 	struct dive_inv inv;
+	struct dive_secret derived = DIVE_SECRET_INIT;
 	char *pos[MAX_WORDS];
 	int npos = 0, vstart;
 
@@ -365,13 +405,16 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 				 g->name, v->name, v->issue);
 	}
 	if (v->flags & DIVE_NEEDS_STATE) {
-		rc = store_open(&ctx->store, ctx->state_url, ctx->dry_run ? 0 : STORE_MIGRATE);
-		if (rc < 0)
+		rc = open_state(ctx, v, &derived);
+		if (rc < 0) {
+			dive_secret_release(&derived);
 			return dive_fail_last(ctx, rc, "cannot use the state store");
+		}
 	}
 	dive_error_clear();
 	rc = v->fn(ctx, &inv);
 	store_close(ctx->store);
 	ctx->store = NULL;
+	dive_secret_release(&derived);
 	return rc;
 }

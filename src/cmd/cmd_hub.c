@@ -49,7 +49,7 @@ static const struct dive_opt down_opts[] = {
 };
 
 const struct dive_verb cmd_hub_verbs[] = {
-	{ "up", cmd_hub_up, 0, 0, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, up_opts,
+	{ "up", cmd_hub_up, 0, 0, DIVE_STATE_BOOTSTRAP | DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, up_opts,
 	  NULL, "deploy or update the hub through the five-phase pipeline", 6 },
 	{ "down", cmd_hub_down, 0, 0, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE,
 	  down_opts, NULL, "stop and remove the hub's containers", 6 },

@@ -153,6 +153,7 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	o.instances_dir = ctx->instances_dir;
 	o.progress = progress;
 	o.user = ctx;
+	o.bootstrapped = ctx->bootstrapped;
 	rc = deploy_run(ctx->store, &o, &rep);
 	code = exit_for(rc, &rep.pipeline);
 	if (ctx->json) {
