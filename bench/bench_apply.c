@@ -55,6 +55,7 @@
 #include "dive/graph.h"
 #include "dive/interp.h"
 #include "dive/sched.h"
+#include "dive/xalloc.h"
 
 #define IMAGE_INTERVAL_MS 1000L   /* dive/standin:local's HEALTHCHECK --interval */
 #define DOCKER_DEFAULT_INTERVAL_MS 30000L
@@ -176,9 +177,9 @@ static long service_interval_ms(const struct compose_service *s)
 
 static cJSON *plan(const struct graph *g)
 {
-	long long *start = calloc(g->n, sizeof(*start)), *ready = calloc(g->n, sizeof(*ready));
-	long *nominal = calloc(g->n, sizeof(*nominal)), *delay = calloc(g->n, sizeof(*delay));
-	int *pred = calloc(g->n, sizeof(*pred));
+	long long *start = xcalloc(g->n, sizeof(*start)), *ready = xcalloc(g->n, sizeof(*ready));
+	long *nominal = xcalloc(g->n, sizeof(*nominal)), *delay = xcalloc(g->n, sizeof(*delay));
+	int *pred = xcalloc(g->n, sizeof(*pred));
 	cJSON *doc = cJSON_CreateObject(), *svcs, *chain;
 	size_t o, k, i, last = 0;
 	long long delays = 0;
@@ -252,8 +253,8 @@ static int down(struct docker *d, const char *project, cJSON *doc)
 static int up(struct bench *b, const char *project, int parallel, long poll_ms, cJSON *doc)
 {
 	struct sched_ops ops = { op_start, op_health, op_stopped, b, poll_ms, op_attached, op_detached };
-	struct sched_service *svcs = calloc(b->graph->n, sizeof(*svcs));
-	struct sched_outcome *out = calloc(b->graph->n, sizeof(*out));
+	struct sched_service *svcs = xcalloc(b->graph->n, sizeof(*svcs));
+	struct sched_outcome *out = xcalloc(b->graph->n, sizeof(*out));
 	struct sched_dep *deps;
 	cJSON *list;
 	size_t i, k, ndeps = 0;
@@ -262,7 +263,7 @@ static int up(struct bench *b, const char *project, int parallel, long poll_ms, 
 
 	for (i = 0; i < b->graph->n; i++)
 		ndeps += b->graph->nodes[i].ndeps;
-	deps = calloc(ndeps + 1, sizeof(*deps));
+	deps = xcalloc(ndeps + 1, sizeof(*deps));
 	for (i = 0, ndeps = 0; i < b->graph->n; i++) {
 		const struct graph_node *nd = &b->graph->nodes[i];
 		struct graph_timeout t;

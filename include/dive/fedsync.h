@@ -96,6 +96,14 @@ struct fedsync_step {
 	char changed[KC_CHANGED_MAX];   /* KC_UPDATED: the fields that differed (names only) */
 };
 
+/* A code reconcile could not bring in line (the others were still tried). */
+struct fedsync_failure {
+	char code[4];
+	int err;                        /* DIVE_E* */
+	int code_taxonomy;              /* errcodes.h, 0 if none */
+	char message[512];
+};
+
 struct fedsync_report {
 	struct fedsync_step *v;
 	size_t n;
@@ -106,6 +114,8 @@ struct fedsync_report {
 	size_t planned;                /* reconcile: actions of the first plan */
 	size_t remaining;              /* reconcile: actions a second audit still plans (0: fixed point) */
 	size_t codes;                  /* reconcile: codes the first audit saw */
+	struct fedsync_failure *failures;  /* reconcile: codes that failed, in code order */
+	size_t n_failures;
 };
 
 void fedsync_report_release(struct fedsync_report *r);
@@ -116,10 +126,10 @@ void fedsync_report_release(struct fedsync_report *r);
  *
  * register    a pending registration with the spoke's URLs from ports.h;
  *             DIVE_ECONFLICT when it is registered and not revoked.
- * approve     fedstore_approve() (an approved spoke: out->already), then
- *             the four objects and their mappers, created or updated by
- *             diff; the spoke side only when its stack runs, else counted in
- *             out->deferred (approve again once it is deployed).
+ * approve     refused (DIVE_EUNHEALTHY, nothing written) when the spoke's
+ *             stack does not run; else fedstore_approve() (an approved
+ *             spoke: out->already), then the four objects and their
+ *             mappers, created or updated by diff.
  * suspend     fedstore_suspend(), then the hub IdP disabled.
  * unregister  fedstore_revoke() (not registered or revoked: carries on),
  *             then the IdPs and clients deleted on both sides (the spoke
@@ -138,7 +148,9 @@ int fedsync_audit(struct fedsync *fs, struct fed_audit *out);
 /*
  * Audit, plan (flags: FED_PLAN_PRUNE, FEDSYNC_DRY_RUN), and apply per code
  * under its locks; then audit again: out->remaining is what a second run
- * would still do (0 unless something changed meanwhile).
+ * would still do (0 unless something changed meanwhile).  A code that fails
+ * is recorded in out->failures and the others are still tried; the first
+ * failure is then returned, its message prefixed with its code.
  */
 int fedsync_reconcile(struct fedsync *fs, struct fedsync_report *out, unsigned flags);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dive/error.h"
+#include "dive/log.h"
 #include "dive/mongo.h"
 #include "dive/xalloc.h"
 
@@ -11,8 +12,17 @@
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int initialised;
 
+/* libmongoc's own messages ("Couldn't send endSessions" on FerretDB, which
+ * has no sessions) are diagnostics: debug level, never the user's stderr. */
+static void on_log(mongoc_log_level_t level, const char *domain, const char *message, void *data)
+{
+	(void)data;
+	dive_debug("mongoc %s %s: %s", mongoc_log_level_str(level), domain, message);
+}
+
 static void init(void)
 {
+	mongoc_log_set_handler(on_log, NULL);
 	mongoc_init();
 	initialised = 1;
 }

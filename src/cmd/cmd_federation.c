@@ -43,16 +43,25 @@ static int sync_open(struct dive_ctx *ctx, const struct dive_inv *inv, struct sy
 	return fedsync_open(&s->fs, &o);
 }
 
-static void hint(struct dive_ctx *ctx, int code, const char *fallback)
+/* The remediation of the error's code, with CODE replaced by the spoke's when there is one. */
+static void hint(struct dive_ctx *ctx, int tcode, const char *code, const char *fallback)
 {
-	const struct errcode *e = code ? errcode_find(code) : NULL;
+	const struct errcode *e = tcode ? errcode_find(tcode) : NULL;
+	const char *r, *at;
 
 	if (ctx->json)
 		return;
-	if (e && e->remediation)
-		fprintf(ctx->err, "hint: %s (error %d %s)\n", e->remediation, e->code, e->name);
-	else if (fallback)
-		fprintf(ctx->err, "hint: %s\n", fallback);
+	if (!e || !e->remediation) {
+		if (fallback)
+			fprintf(ctx->err, "hint: %s\n", fallback);
+		return;
+	}
+	r = e->remediation;
+	at = code ? strstr(r, "CODE") : NULL;
+	if (at)
+		fprintf(ctx->err, "hint: %.*s%s%s (error %d %s)\n", (int)(at - r), r, code, at + 4, e->code, e->name);
+	else
+		fprintf(ctx->err, "hint: %s (error %d %s)\n", r, e->code, e->name);
 }
 
 /* "dive: <what> '<CODE>': <last error>" with the remediation of its code. */
@@ -68,7 +77,7 @@ static int fail_code(struct dive_ctx *ctx, int rc, const char *what, const char 
 	if (rc == DIVE_ENOTFOUND && code)
 		snprintf(fallback, sizeof(fallback), "dive federation register %s", code);
 	ret = dive_fail_last(ctx, exit_as_failure ? DIVE_EFAIL : rc, msg);
-	hint(ctx, tcode, fallback[0] ? fallback : NULL);
+	hint(ctx, tcode, code, fallback[0] ? fallback : NULL);
 	return ret;
 }
 
@@ -166,7 +175,7 @@ static void print_steps(struct dive_ctx *ctx, const struct fedsync_report *r)
 		fed_action_target(&st->action, &realm, &name, &names);
 		if (!st->done) {
 			fed_action_describe(&st->action, what, sizeof(what));
-			fprintf(ctx->out, "  would %s\n", what);
+			fprintf(ctx->out, "  %s %s\n", ctx->dry_run ? "would" : "not done:", what);
 			continue;
 		}
 		fprintf(ctx->out, "  %-9s  %s '%s' in realm '%s'%s%s%s\n", kc_outcome_name(st->outcome),
@@ -278,10 +287,8 @@ static int cmd_fed_approve(struct dive_ctx *ctx, const struct dive_inv *inv)
 				r.already ? " (already approved)" : "");
 		print_steps(ctx, &r);
 		if (!ctx->dry_run)
-			fprintf(ctx->out, "%s %s; federation %s (%zu of %zu objects changed)\n", c->code,
-				r.already ? "was already approved" : "approved", r.deferred ? "hub side only" : "both ways",
-				count_changed(&r), r.n);
-		print_deferred(ctx, c, &r, "approve");
+			fprintf(ctx->out, "%s %s; federated both ways (%zu of %zu objects changed)\n", c->code,
+				r.already ? "was already approved" : "approved", count_changed(&r), r.n);
 		rc = DIVE_EXIT_OK;
 	}
 	fedsync_report_release(&r);
@@ -462,7 +469,7 @@ static int cmd_fed_status(struct dive_ctx *ctx, const struct dive_inv *inv)
 
 		cJSON_AddBoolToObject(doc, "ok", 1);
 		finding_fields(doc, &st.finding);
-		cJSON_AddItemToObject(doc, "registered_document", st.registered ? spoke_json(&st.spoke) : cJSON_CreateNull());
+		cJSON_AddItemToObject(doc, "registration_document", st.registered ? spoke_json(&st.spoke) : cJSON_CreateNull());
 		cJSON_AddBoolToObject(doc, "hub_client", st.hub_client);
 		if (st.spoke_idp < 0)
 			cJSON_AddNullToObject(doc, "spoke_idp");
@@ -590,8 +597,13 @@ static int cmd_fed_reconcile(struct dive_ctx *ctx, const struct dive_inv *inv)
 	rc = fedsync_reconcile(s.fs, &r, flags);
 	fedsync_close(s.fs);
 	if (rc < 0) {
-		if (!ctx->json)
+		size_t i;
+
+		if (!ctx->json) {
 			print_steps(ctx, &r);
+			for (i = 1; i < r.n_failures; i++)
+				fprintf(ctx->err, "dive: cannot reconcile '%s': %s\n", r.failures[i].code, r.failures[i].message);
+		}
 		fedsync_report_release(&r);
 		return fail_code(ctx, rc, "cannot reconcile the federation", NULL, 0);
 	}
@@ -629,8 +641,8 @@ static int cmd_fed_reconcile(struct dive_ctx *ctx, const struct dive_inv *inv)
 		for (i = 0; i < r.n; i++)
 			disabled += r.v[i].action.because == FED_DRIFT_ORPHANED_IDP;
 		if (disabled)
-			fprintf(ctx->err, "note: orphaned identity providers were disabled, not deleted: add --prune to "
-				"delete them\n");
+			fprintf(ctx->err, "note: orphaned identity providers %s disabled, not deleted: add --prune to "
+				"delete them\n", ctx->dry_run ? "would be" : "were");
 	}
 	rc = DIVE_EXIT_OK;
 	if (r.remaining) {

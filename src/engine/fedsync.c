@@ -27,6 +27,7 @@
 #define SESSIONS_MAX 48
 #define URL_MAX 1100
 #define STORE_URL_MAX 2048
+#define IDP_PAGE 100                   /* Keycloak's own page size when none is asked */
 
 struct kc_session {
 	char code[4];
@@ -74,8 +75,11 @@ static int call_op(void *arg, long *http_status, int *code)
 
 	if (c->kc)
 		*http_status = c->kc->last_status;
-	/* "not there" is an answer, not an endpoint failure: neither retried nor counted */
-	if (rc == DIVE_ENOTFOUND && !*http_status)
+	/*
+	 * "not there" is an answer, not an endpoint failure: neither retried
+	 * nor counted (kc_client_find() reports an absent client after a 200)
+	 */
+	if (rc == DIVE_ENOTFOUND)
 		*http_status = 404;
 	if (rc < 0)
 		*code = dive_error_last_code();
@@ -129,9 +133,17 @@ static int fn_login(struct call *c)
 	return rc;
 }
 
-static int fn_idp_list(struct call *c)
+/* One page of the realm's IdPs: c->name is the admin path with first and max. */
+static int fn_idp_page(struct call *c)
 {
-	return kc_idp_list(c->kc, c->json, c->realm);
+	int rc = kc_admin(c->kc, c->json, "GET", c->name, NULL);
+
+	if (rc == 0 && !cJSON_IsArray(*c->json)) {
+		cJSON_Delete(*c->json);
+		*c->json = NULL;
+		return dive_error_set(DIVE_EFAIL, "keycloak: the identity providers of realm '%s' are not a list", c->realm);
+	}
+	return rc;
 }
 
 static int fn_idp_get(struct call *c)
@@ -471,7 +483,7 @@ static void note_changed(struct kc_result *res, const char *what)
 {
 	size_t len = strlen(res->changed);
 
-	if (strstr(res->changed, what))
+	if (res->outcome == KC_CREATED || strstr(res->changed, what))
 		return;
 	if (res->outcome == KC_UNCHANGED)
 		res->outcome = KC_UPDATED;
@@ -688,6 +700,68 @@ static int layers_observe(struct fedsync *fs, struct layers *l, const unsigned c
 	return 0;
 }
 
+static int has_alias(const cJSON *list, const char *alias)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, list) {
+		const char *a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "alias"));
+
+		if (a && alias && !strcmp(a, alias))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Every IdP of realm, page by page: Keycloak answers at most 100 without
+ * "max" (kc_idp_list() does not page), and an audit that saw only the first
+ * hundred would call the rest in sync.  An IdP moved between two pages by a
+ * concurrent change is kept once.
+ */
+static int list_idps(struct fedsync *fs, cJSON **out, struct kc *kc, const char *realm)
+{
+	struct call call;
+	char path[160];
+	int first, rc = 0;
+
+	*out = cJSON_CreateArray();
+	for (first = 0;; first += IDP_PAGE) {
+		cJSON *page = NULL, *e;
+		int n;
+
+		snprintf(path, sizeof(path), "/realms/%s/identity-provider/instances?first=%d&max=%d", realm, first,
+			 IDP_PAGE);
+		memset(&call, 0, sizeof(call));
+		call.fn = fn_idp_page;
+		call.kc = kc;
+		call.realm = realm;
+		call.name = path;
+		call.json = &page;
+		if ((rc = kguard(fs, FED_HUB_CODE, &call)) < 0)
+			break;
+		n = cJSON_GetArraySize(page);
+		while ((e = cJSON_DetachItemFromArray(page, 0))) {
+			if (has_alias(*out, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "alias"))))
+				cJSON_Delete(e);
+			else
+				cJSON_AddItemToArray(*out, e);
+		}
+		cJSON_Delete(page);
+		if (cJSON_GetArraySize(*out) > FED_AUDIT_MAX) {
+			rc = dive_error_set(DIVE_ETOOBIG, "the hub realm has more than %d identity providers", FED_AUDIT_MAX);
+			break;
+		}
+		if (n < IDP_PAGE)
+			break;
+	}
+	if (rc < 0) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* Every layer. */
 static int gather_all(struct fedsync *fs, struct layers *l)
 {
@@ -703,17 +777,8 @@ static int gather_all(struct fedsync *fs, struct layers *l)
 	federation_names(&hub, "DEU"); /* any code: hub_realm is the same for all */
 	if ((rc = session(fs, &kc, FED_HUB_CODE)) < 0)
 		goto out;
-	memset(&call, 0, sizeof(call));
-	call.fn = fn_idp_list;
-	call.kc = kc;
-	call.realm = hub.hub_realm;
-	call.json = &l->idps;
-	if ((rc = kguard(fs, FED_HUB_CODE, &call)) < 0)
+	if ((rc = list_idps(fs, &l->idps, kc, hub.hub_realm)) < 0)
 		goto out;
-	if (cJSON_GetArraySize(l->idps) > FED_AUDIT_MAX) {
-		rc = dive_error_set(DIVE_ETOOBIG, "the hub realm has more than %d identity providers", FED_AUDIT_MAX);
-		goto out;
-	}
 	memset(&call, 0, sizeof(call));
 	call.fn = fn_list;
 	call.list = &l->regs;
@@ -1024,6 +1089,7 @@ void fedsync_report_release(struct fedsync_report *r)
 	if (!r)
 		return;
 	free(r->v);
+	free(r->failures);
 	fed_spoke_release(&r->spoke);
 	memset(r, 0, sizeof(*r));
 }
@@ -1176,24 +1242,30 @@ int fedsync_approve(struct fedsync *fs, struct fedsync_report *out, const struct
 		return rc;
 	if (!(flags & FEDSYNC_DRY_RUN) && (rc = lock_code(fs, c->code)) < 0)
 		return rc;
-	if ((rc = change_status(fs, out, c->code, FED_APPROVED, fs->o.actor, flags, 0)) < 0 ||
-	    (rc = stack_runs(fs, &runs, c)) < 0)
+	/*
+	 * Both sides need the spoke's Keycloak: its realm holds two of the
+	 * objects, and the hub's Keycloak refuses an IdP whose plain-http URLs
+	 * name a host it cannot resolve ("requires secure connections").  So a
+	 * spoke that does not run is refused before anything is written.
+	 */
+	if ((rc = stack_runs(fs, &runs, c)) < 0)
+		goto out;
+	if (!runs) {
+		rc = dive_error_set(DIVE_EUNHEALTHY, "the stack of spoke '%s' is not running: deploy it first "
+				    "('dive spoke deploy %s')", c->code, c->code);
+		goto out;
+	}
+	if ((rc = change_status(fs, out, c->code, FED_APPROVED, fs->o.actor, flags, 0)) < 0)
 		goto out;
 	/* clients before the IdPs that use them */
-	if (runs) {
-		action(&a, c->code, FED_OP_ENSURE, FED_OBJ_CLIENT, FED_SIDE_SPOKE, FED_DRIFT_MISSING_IDP, 1);
-		report_add(out, &a);
-	}
+	action(&a, c->code, FED_OP_ENSURE, FED_OBJ_CLIENT, FED_SIDE_SPOKE, FED_DRIFT_MISSING_IDP, 1);
+	report_add(out, &a);
 	action(&a, c->code, FED_OP_ENSURE, FED_OBJ_IDP, FED_SIDE_HUB, FED_DRIFT_MISSING_IDP, 1);
 	report_add(out, &a);
 	action(&a, c->code, FED_OP_ENSURE, FED_OBJ_CLIENT, FED_SIDE_HUB, FED_DRIFT_MISSING_IDP, 1);
 	report_add(out, &a);
-	if (runs) {
-		action(&a, c->code, FED_OP_ENSURE, FED_OBJ_IDP, FED_SIDE_SPOKE, FED_DRIFT_MISSING_IDP, 1);
-		report_add(out, &a);
-	} else {
-		out->deferred = 2;
-	}
+	action(&a, c->code, FED_OP_ENSURE, FED_OBJ_IDP, FED_SIDE_SPOKE, FED_DRIFT_MISSING_IDP, 1);
+	report_add(out, &a);
 	if (!(flags & FEDSYNC_DRY_RUN))
 		rc = run_steps(fs, out, 0, &out->spoke);
 out:
@@ -1262,6 +1334,19 @@ out:
 
 /* --- reconcile ---------------------------------------------------------------------- */
 
+static void failure_add(struct fedsync_report *r, const char *code, int err)
+{
+	struct fedsync_failure *f;
+
+	r->failures = xrealloc(r->failures, (r->n_failures + 1) * sizeof(*r->failures));
+	f = &r->failures[r->n_failures++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->code, sizeof(f->code), "%s", code);
+	f->err = err;
+	f->code_taxonomy = dive_error_last_code();
+	snprintf(f->message, sizeof(f->message), "%s", dive_error_last());
+}
+
 /* Under code's locks: audit that code again and apply the plan of that audit. */
 static int reconcile_code(struct fedsync *fs, struct fedsync_report *out, const char *code, unsigned flags)
 {
@@ -1312,11 +1397,25 @@ int fedsync_reconcile(struct fedsync *fs, struct fedsync_report *out, unsigned f
 		out->deferred = p.deferred;
 		goto out;
 	}
-	/* the plan is in code order: one group of actions per code */
-	for (i = 0; rc == 0 && i < p.n; i++) {
+	/*
+	 * The plan is in code order: one group of actions per code.  A code that
+	 * fails (its lock held, its Keycloak down) does not stop the others; the
+	 * first failure is returned after all of them were tried.
+	 */
+	for (i = 0; i < p.n; i++) {
+		int crc;
+
 		if (i > 0 && !strcmp(p.v[i].code, p.v[i - 1].code))
 			continue;
-		rc = reconcile_code(fs, out, p.v[i].code, flags);
+		if ((crc = reconcile_code(fs, out, p.v[i].code, flags)) < 0)
+			failure_add(out, p.v[i].code, crc);
+	}
+	if (out->n_failures) {
+		const struct fedsync_failure *f = &out->failures[0];
+
+		rc = dive_error_set(f->err, "%s: %s", f->code, f->message);
+		if (f->code_taxonomy)
+			dive_error_set_code(f->code_taxonomy);
 	}
 	if (rc == 0 && out->n > 0) {
 		/* check, do not assume: a second audit plans nothing */

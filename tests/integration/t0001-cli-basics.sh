@@ -30,9 +30,4 @@ expect_rc 0
 expect_json
 expect_out '"libmongoc"'
 
-run --json federation idps
-expect_rc 69
-expect_json
-expect_out '"kind":"not-implemented"'
-
 done_ok
