@@ -27,6 +27,7 @@ struct pipeline {
 	struct state_instance st;    /* what we believe is current */
 	int resuming;
 	cJSON *detail_keep;          /* detail of the last skipped step (owned) */
+	int recorded;                /* the failure that ends the run is in dive.errors already */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -281,9 +282,11 @@ int pipeline_step(struct pipeline *p, const char *service, const char *action, p
 		snprintf(code_s, sizeof(code_s), "%d", code);
 		cJSON_Delete(detail);
 		pg_exec(p->store->conn, NULL, sql_step_failed, 3, q);
-		if (err != DIVE_EINTR)
+		if (err != DIVE_EINTR) {
 			errlog_record(p->store, NULL, taxonomy_or(code, ERRC_INTERNAL), component(service), msg, NULL,
 				      p->o->code, p->run_id, step_id);
+			p->recorded = 1;
+		}
 		add_step_result(p, service, action, err == DIVE_EINTR ? "interrupted" : "failed", mono_ms() - t0);
 		emit(p, PIPELINE_EV_STEP_FAILED, service, action, msg);
 		snprintf(p->res->failed_service, sizeof(p->res->failed_service), "%s", service);
@@ -618,6 +621,16 @@ int pipeline_run(struct store *s, const struct pipeline_opts *o, struct pipeline
 		snprintf(msg, sizeof(msg), "%s", dive_error_last());
 		snprintf(out->error, sizeof(out->error), "%s", msg);
 		out->error_code = code;
+		if (!p.recorded && err != DIVE_EINTR && !stop_requested) {
+			/* a phase failed outside any step (a scheduler verdict, a check): record it too */
+			char ctxjson[64];
+
+			snprintf(ctxjson, sizeof(ctxjson), "{\"phase\": \"%s\"}",
+				 out->failed_phase >= 0 ? dive_phase_name((enum dive_phase)out->failed_phase) : "");
+			errlog_record(s, NULL, taxonomy_or(code, ERRC_INTERNAL),
+				      component(out->failed_service[0] ? out->failed_service : NULL), msg, ctxjson,
+				      o->code, p.run_id, 0);
+		}
 		if (err == DIVE_EINTR || stop_requested) {
 			out->outcome = PIPELINE_INTERRUPTED;
 			if (move(&p, DIVE_STATE_INTERRUPTED, "interrupted by a signal", NULL) == 0)

@@ -490,6 +490,7 @@ static long get_health(struct docker *d, const char *id, struct dive_buf *body)
 	cJSON *info = NULL, *ports, *bind;
 	char url[128];
 	long status;
+	int rc = -1, tries;
 
 	assert_int_equal(docker_container_inspect(d, &info, id), 0);
 	ports = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(info, "NetworkSettings"), "Ports");
@@ -501,7 +502,15 @@ static long get_health(struct docker *d, const char *id, struct dive_buf *body)
 	req.url = url;
 	req.timeout_ms = 5000;
 	req.max_body = 4096;
-	assert_int_equal(http_perform(NULL, &req, &resp), 0);
+	/* the engine's port proxy may drop the very first connection under load: ask up to 3 times */
+	for (tries = 0; tries < 3; tries++) {
+		if ((rc = http_perform(NULL, &req, &resp)) == 0)
+			break;
+		fprintf(stderr, "standin: health fetch failed (%s), trying again\n", dive_error_last());
+		http_resp_release(&resp);
+		usleep(300000);
+	}
+	assert_int_equal(rc, 0);
 	status = resp.status;
 	dive_buf_adds(body, dive_buf_str(&resp.body));
 	http_resp_release(&resp);
