@@ -270,6 +270,36 @@ frun federation reconcile --prune
 expect_rc 0
 expect_eq "$(hub_idp alb-idp)" "404"
 
+# --- the stack gone: a stale registration, hidden from the public list ------------------
+wait_ready() { # wait_ready URL: up to 180 s
+	for _ in $(seq 360); do
+		curl -sf -m 2 -o /dev/null "$1" && return 0
+		sleep 0.5
+	done
+	fail "not ready again: $1"
+}
+deu_containers=$(docker ps -q --filter label=dive.project=dive-spoke-deu)
+docker stop $deu_containers >/dev/null
+frun federation audit --json
+expect_rc 5
+expect_eq "$(json_get 'any(x["code"] == "DEU" and any(k["kind"] == "stale-registration" for k in x["drift"]) for x in d["findings"])')" "True"
+frun federation idps --public --json
+expect_rc 0
+expect_eq "$(json_get '[i for i in d["idps"] if i["code"] == "DEU"]')" "[]"
+docker start $deu_containers >/dev/null
+wait_ready "http://127.0.0.1:$(( 19000 + 11 ))/health/ready"
+
+# --- Keycloak stopped: audit fails (exit 1), never "in sync" -------------------------------
+docker stop dive-hub-keycloak >/dev/null
+start=$(date +%s%N)
+DIVE_RETRY=keycloak.attempts=2,keycloak.cap_ms=500 frun federation audit
+expect_rc 1
+grep -qF "in sync" "$T_OUT" && fail "a stopped Keycloak reported in sync"
+echo "audit with Keycloak stopped: exit 1 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+docker start dive-hub-keycloak >/dev/null
+wait_ready "http://127.0.0.1:19000/health/ready"
+"$DIVE" breaker close keycloak:usa >/dev/null 2>&1 || true
+
 # --- unregister: gone on both sides, hidden ---------------------------------------------
 frun federation unregister DEU </dev/null
 expect_rc 2
