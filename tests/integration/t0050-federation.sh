@@ -290,13 +290,15 @@ docker start $deu_containers >/dev/null
 wait_ready "http://127.0.0.1:$(( 19000 + 11 ))/health/ready"
 
 # --- Keycloak stopped: audit fails (exit 1), never "in sync" -------------------------------
+trap 'docker start dive-hub-keycloak >/dev/null 2>&1; cleanup' EXIT
 docker stop dive-hub-keycloak >/dev/null
 start=$(date +%s%N)
-DIVE_RETRY=keycloak.attempts=2,keycloak.cap_ms=500 frun federation audit
+DIVE_RETRY=keycloak.attempts=2,keycloak.initial_ms=200,keycloak.cap_ms=500 frun federation audit
 expect_rc 1
 grep -qF "in sync" "$T_OUT" && fail "a stopped Keycloak reported in sync"
 echo "audit with Keycloak stopped: exit 1 after $(( ($(date +%s%N) - start) / 1000000 )) ms"
 docker start dive-hub-keycloak >/dev/null
+trap cleanup EXIT
 wait_ready "http://127.0.0.1:19000/health/ready"
 "$DIVE" breaker close keycloak:usa >/dev/null 2>&1 || true
 
