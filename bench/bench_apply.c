@@ -53,6 +53,7 @@
 #include "dive/docker.h"
 #include "dive/error.h"
 #include "dive/graph.h"
+#include "dive/plan.h"
 #include "dive/interp.h"
 #include "dive/sched.h"
 #include "dive/xalloc.h"
@@ -253,35 +254,16 @@ static int down(struct docker *d, const char *project, cJSON *doc)
 static int up(struct bench *b, const char *project, int parallel, long poll_ms, cJSON *doc)
 {
 	struct sched_ops ops = { op_start, op_health, op_stopped, b, poll_ms, op_attached, op_detached };
-	struct sched_service *svcs = xcalloc(b->graph->n, sizeof(*svcs));
 	struct sched_outcome *out = xcalloc(b->graph->n, sizeof(*out));
-	struct sched_dep *deps;
+	struct plan plan;
+	const struct sched_service *svcs;
 	cJSON *list;
-	size_t i, k, ndeps = 0;
+	size_t i;
 	long long t_sched;
 	int rc;
 
-	for (i = 0; i < b->graph->n; i++)
-		ndeps += b->graph->nodes[i].ndeps;
-	deps = xcalloc(ndeps + 1, sizeof(*deps));
-	for (i = 0, ndeps = 0; i < b->graph->n; i++) {
-		const struct graph_node *nd = &b->graph->nodes[i];
-		struct graph_timeout t;
-
-		svcs[i].name = nd->svc->name;
-		svcs[i].deps = &deps[ndeps];
-		for (k = 0; k < nd->ndeps; k++, ndeps++) {
-			deps[ndeps].index = (int)nd->deps[k].node;
-			deps[ndeps].cond = nd->deps[k].condition == COMPOSE_SERVICE_HEALTHY     ? SCHED_COND_HEALTHY
-					   : nd->deps[k].condition == COMPOSE_SERVICE_COMPLETED ? SCHED_COND_COMPLETED
-												: SCHED_COND_STARTED;
-			deps[ndeps].required = nd->deps[k].required;
-		}
-		svcs[i].ndeps = (int)nd->ndeps;
-		graph_timeout(&t, b->graph, i, NULL);
-		svcs[i].timeout_ms = t.ms;
-		svcs[i].tolerate_unhealthy = nd->svc->dive && nd->svc->dive->unhealthy == COMPOSE_UNHEALTHY_TOLERATE;
-	}
+	plan_build(&plan, b->graph, NULL);
+	svcs = plan.svcs;
 
 	rc = apply_networks(&b->apply, NULL);
 	if (rc == 0)
@@ -323,8 +305,7 @@ static int up(struct bench *b, const char *project, int parallel, long poll_ms, 
 		cJSON_AddItemToArray(list, o);
 	}
 out:
-	free(svcs);
-	free(deps);
+	plan_free(&plan);
 	free(out);
 	return rc;
 }

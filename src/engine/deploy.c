@@ -20,6 +20,7 @@
 #include "dive/keycloak.h"
 #include "dive/lock.h"
 #include "dive/pg.h"
+#include "dive/plan.h"
 #include "dive/ports.h"
 #include "dive/sched.h"
 #include "dive/secrets.h"
@@ -486,11 +487,11 @@ static int phase_deployment(struct pipeline *p, void *user)
 {
 	struct deploy *d = user;
 	struct graph_timeout_source src = { learned, d };
-	struct sched_service *svcs;
-	struct sched_dep *deps;
+	struct plan plan;
+	const struct sched_service *svcs;
 	struct sched_outcome *out;
 	struct sched_ops ops = { sched_start, sched_health, sched_stopped, d, 1000, sched_attached, sched_detached };
-	size_t i, k, ndeps = 0;
+	size_t i;
 	cJSON *containers;
 	int rc;
 
@@ -505,30 +506,9 @@ static int phase_deployment(struct pipeline *p, void *user)
 	if ((rc = load(d, 1)) < 0)
 		return rc;
 	d->apply.run_id = pipeline_run_id(p);
-	for (i = 0; i < d->graph->n; i++)
-		ndeps += d->graph->nodes[i].ndeps;
-	svcs = xcalloc(d->graph->n, sizeof(*svcs));
-	deps = xcalloc(ndeps + 1, sizeof(*deps));
+	plan_build(&plan, d->graph, &src);
+	svcs = plan.svcs;
 	out = xcalloc(d->graph->n, sizeof(*out));
-	for (i = 0, ndeps = 0; i < d->graph->n; i++) {
-		const struct graph_node *nd = &d->graph->nodes[i];
-		struct graph_timeout t;
-
-		svcs[i].name = nd->svc->name;
-		svcs[i].deps = &deps[ndeps];
-		for (k = 0; k < nd->ndeps; k++, ndeps++) {
-			deps[ndeps].index = (int)nd->deps[k].node;
-			deps[ndeps].cond = nd->deps[k].condition == COMPOSE_SERVICE_HEALTHY ? SCHED_COND_HEALTHY
-					   : nd->deps[k].condition == COMPOSE_SERVICE_COMPLETED ? SCHED_COND_COMPLETED
-												    : SCHED_COND_STARTED;
-			deps[ndeps].required = nd->deps[k].required;
-		}
-		svcs[i].ndeps = (int)nd->ndeps;
-		if (graph_timeout(&t, d->graph, i, &src) < 0)
-			graph_timeout(&t, d->graph, i, NULL);
-		svcs[i].timeout_ms = t.ms;
-		svcs[i].tolerate_unhealthy = nd->svc->dive && nd->svc->dive->unhealthy == COMPOSE_UNHEALTHY_TOLERATE;
-	}
 	d->apply.health_hook = hook_health;
 	d->apply.sched_index = sched_index;
 	d->apply.hook_arg = d;
@@ -538,16 +518,14 @@ static int phase_deployment(struct pipeline *p, void *user)
 	containers = cJSON_CreateObject();
 	for (i = 0; i < d->graph->n; i++) {
 		cJSON *o = cJSON_CreateObject();
-		struct graph_timeout t;
 
-		graph_timeout(&t, d->graph, i, &src);
 		cJSON_AddStringToObject(o, "service", svcs[i].name);
 		cJSON_AddStringToObject(o, "status", sched_status_name(out[i].status));
 		cJSON_AddBoolToObject(o, "created", out[i].recreated);
 		cJSON_AddNumberToObject(o, "start_ms", (double)out[i].start_ms);
 		cJSON_AddNumberToObject(o, "ready_ms", (double)out[i].ready_ms);
 		cJSON_AddNumberToObject(o, "timeout_ms", (double)svcs[i].timeout_ms);
-		cJSON_AddStringToObject(o, "timeout_from", graph_timeout_from_name(t.from));
+		cJSON_AddStringToObject(o, "timeout_from", graph_timeout_from_name(plan.from[i]));
 		if (out[i].error[0])
 			cJSON_AddStringToObject(o, "error", out[i].error);
 		cJSON_AddItemToArray(d->report->services, o);
@@ -570,8 +548,7 @@ static int phase_deployment(struct pipeline *p, void *user)
 				break;
 			}
 	}
-	free(svcs);
-	free(deps);
+	plan_free(&plan);
 	free(out);
 	return rc;
 }
