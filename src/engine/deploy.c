@@ -263,11 +263,6 @@ static int preflight_checks(struct deploy *d)
 	return 0;
 }
 
-static int phase_preflight_standalone(struct deploy *d)
-{
-	return preflight_checks(d);
-}
-
 static int do_bootstrap_note(struct pipeline *p, void *arg, cJSON **detail)
 {
 	struct deploy *d = arg;
@@ -903,7 +898,7 @@ int deploy_run(struct store *s, const struct deploy_opts *o, struct deploy_repor
 	/* preflight always runs, even from a later phase */
 	if (po.from_phase > 0 && !o->dry_run) {
 		d.p = NULL;
-		if ((rc = phase_preflight_standalone(&d)) < 0) {
+		if ((rc = preflight_checks(&d)) < 0) {
 			close_common(&d);
 			out->pipeline.outcome = PIPELINE_REFUSED;
 			return rc;
