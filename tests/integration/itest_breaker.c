@@ -562,6 +562,27 @@ static void ferret_start(void)
 	assert_true(port_open(ferret_port));
 }
 
+/* SIGSTOP takes effect asynchronously: wait (bounded) until /proc says 'T'. */
+static void wait_stopped(pid_t pid)
+{
+	char path[64], buf[256], *paren;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < 100; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		buf[n] = '\0';
+		paren = strrchr(buf, ')');
+		if (paren && paren[1] == ' ' && paren[2] == 'T')
+			return;
+		sleep_ms(10);
+	}
+}
+
 static void ferret_kill(void)
 {
 	if (ferret_pid > 0) {
@@ -669,6 +690,7 @@ static void breaker__fails_fast_once_a_stopped_server_opens_it_and_probes_close_
 
 	/* stopped: the process is there, the port accepts, nothing answers */
 	assert_int_equal(kill(ferret_pid, SIGSTOP), 0);
+	wait_stopped(ferret_pid);
 	p.calls = 0;
 	assert_int_equal(mongo_open(&m, p.url, "dive-itest-unguarded"), 0);
 	t0 = now_ms();
