@@ -49,6 +49,7 @@ struct deploy {
 	struct pipeline *p;
 	pthread_mutex_t store_mu;    /* the store's connection, shared with scheduler threads */
 	int restarted[COMPOSE_SERVICES_MAX];
+	int generate_secrets;        /* deploy: create missing secrets; up: an initialised instance, read only */
 	struct deploy_report *report;
 };
 
@@ -105,8 +106,15 @@ static int load_secrets(struct deploy *d, int generate, cJSON *generated)
 
 		rc = generate ? secrets_ensure(d->secrets, d->o->country->code, key, 24, &v, &gen)
 			      : secrets_get(d->secrets, d->o->country->code, key, &v);
-		if (rc == DIVE_ENOTFOUND)
+		if (rc == DIVE_ENOTFOUND) {
+			if (!generate)
+				rc = dive_error_set(DIVE_EUSAGE, "secret '%s' of '%s' is missing: it was never "
+								 "initialised (run 'dive %s%s' first)",
+						    key, d->o->country->code,
+						    d->o->kind == STACK_HUB ? "hub up" : "spoke deploy ",
+						    d->o->kind == STACK_HUB ? "" : d->o->country->code);
 			dive_error_set_code(ERRC_SECRET_MISSING);
+		}
 		if (rc == 0) {
 			interp_table_set(&d->secret_vars, key, dive_secret_reveal(&v), 1);
 			if (gen && generated)
@@ -116,6 +124,18 @@ static int load_secrets(struct deploy *d, int generate, cJSON *generated)
 	}
 	d->secrets_loaded = rc == 0;
 	return rc;
+}
+
+/*
+ * Every phase starts here: the steps a phase records (from scheduler threads
+ * too) belong to the pipeline it runs in, whichever phase the run began at.
+ */
+static struct deploy *enter(struct pipeline *p, void *user)
+{
+	struct deploy *d = user;
+
+	d->p = p;
+	return d;
 }
 
 /* --- preflight ----------------------------------------------------------------- */
@@ -260,6 +280,9 @@ static int preflight_checks(struct deploy *d)
 	if ((rc = check_images(d)) < 0 || (rc = check_ports(d)) < 0 || (rc = check_disk(d)) < 0 ||
 	    (rc = check_hub(d)) < 0)
 		return rc;
+	/* up starts an initialised instance: its secrets must all be there already */
+	if (!d->generate_secrets && (rc = load_secrets(d, 0, NULL)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -275,10 +298,9 @@ static int do_bootstrap_note(struct pipeline *p, void *arg, cJSON **detail)
 
 static int phase_preflight(struct pipeline *p, void *user)
 {
-	struct deploy *d = user;
+	struct deploy *d = enter(p, user);
 	int rc;
 
-	d->p = p;
 	if (d->o->bootstrapped &&
 	    (rc = pipeline_step(p, "postgres", "bootstrap-state-store", do_bootstrap_note, d, NULL)) < 0)
 		return rc;
@@ -294,7 +316,7 @@ static int do_secrets(struct pipeline *p, void *arg, cJSON **detail)
 {
 	struct deploy *d = arg;
 	cJSON *gen = cJSON_CreateArray();
-	int rc = load_secrets(d, 1, gen);
+	int rc = load_secrets(d, d->generate_secrets, gen);
 
 	*detail = cJSON_CreateObject();
 	cJSON_AddItemToObject(*detail, "generated", gen); /* names only, never values */
@@ -317,7 +339,7 @@ static int do_volumes(struct pipeline *p, void *arg, cJSON **detail)
 
 static int phase_initialization(struct pipeline *p, void *user)
 {
-	struct deploy *d = user;
+	struct deploy *d = enter(p, user);
 	int rc;
 
 	if ((rc = pipeline_step(p, "", "secrets", do_secrets, d, NULL)) < 0)
@@ -480,7 +502,7 @@ static void record_samples(struct deploy *d, const struct sched_outcome *out)
 
 static int phase_deployment(struct pipeline *p, void *user)
 {
-	struct deploy *d = user;
+	struct deploy *d = enter(p, user);
 	struct graph_timeout_source src = { learned, d };
 	struct plan plan;
 	const struct sched_service *svcs;
@@ -667,7 +689,7 @@ static int do_client(struct pipeline *p, void *arg, cJSON **detail)
 
 static int phase_configuration(struct pipeline *p, void *user)
 {
-	struct deploy *d = user;
+	struct deploy *d = enter(p, user);
 	struct kc_step ks = { d, NULL };
 	int rc;
 
@@ -701,7 +723,7 @@ static void check(struct deploy *d, const char *name, int ok, const char *detail
 
 static int phase_verification(struct pipeline *p, void *user)
 {
-	struct deploy *d = user;
+	struct deploy *d = enter(p, user);
 	struct kc *kc = NULL;
 	cJSON *rep = NULL;
 	char realm[64], what[128], first_bad[256] = "";
@@ -885,25 +907,8 @@ int deploy_run(struct store *s, const struct deploy_opts *o, struct deploy_repor
 	po.user = &d;
 	po.progress = o->progress;
 	po.progress_arg = o->user;
-	if (o->mode && !strcmp(o->mode, "up") && o->from_phase < 0 && !o->resume)
-		po.from_phase = DIVE_PHASE_DEPLOYMENT; /* up: an initialised instance, started again */
-	if (po.from_phase == DIVE_PHASE_DEPLOYMENT) {
-		/* without initialization, the networks and volumes may be gone (down) */
-		if (!o->dry_run && (rc = docker_negotiate(d.docker)) == 0 && (rc = load(&d, 0)) == 0) {
-			apply_networks(&d.apply, NULL);
-			apply_volumes(&d.apply, NULL);
-		}
-		dive_error_clear();
-	}
-	/* preflight always runs, even from a later phase */
-	if (po.from_phase > 0 && !o->dry_run) {
-		d.p = NULL;
-		if ((rc = preflight_checks(&d)) < 0) {
-			close_common(&d);
-			out->pipeline.outcome = PIPELINE_REFUSED;
-			return rc;
-		}
-	}
+	/* up: an initialised instance started again; its secrets must exist */
+	d.generate_secrets = !(o->mode && !strcmp(o->mode, "up"));
 	rc = pipeline_run(s, &po, &out->pipeline);
 	close_common(&d);
 	return rc;
