@@ -8,6 +8,7 @@
 #include "dive/buf.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
+#include "dive/file.h"
 #include "dive/http.h"
 #include "dive/images.h"
 #include "dive/xalloc.h"
@@ -189,20 +190,13 @@ static cJSON *argv_json(const struct compose_argv *v)
 static int add_env_file(cJSON *env, const char *path)
 {
 	struct dive_buf b;
-	char chunk[4096], *line, *save = NULL;
-	size_t n;
-	FILE *f = fopen(path, "r");
+	char *line, *save = NULL;
+	int rc = dive_file_read(&b, path, ENV_FILE_MAX, "env_file");
 
-	if (!f)
-		return dive_error_set(DIVE_EUSAGE, "cannot read env_file '%.200s'", path);
-	dive_buf_init(&b, ENV_FILE_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (dive_buf_add(&b, chunk, n) < 0) {
-			fclose(f);
-			dive_buf_release(&b);
-			return dive_error_set(DIVE_EUSAGE, "env_file '%.200s' is too large", path);
-		}
-	fclose(f);
+	if (rc < 0) {
+		dive_buf_release(&b);
+		return rc == DIVE_ENOTFOUND ? dive_error_set(DIVE_EUSAGE, "%s", dive_error_last()) : rc;
+	}
 	for (line = strtok_r(b.ptr ? b.ptr : (char *)"", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (line[0] != '#' && strchr(line, '='))
 			cJSON_AddItemToArray(env, cJSON_CreateString(line));
