@@ -40,6 +40,7 @@
  *
  *   x-dive:
  *     secrets: [POSTGRES_PASSWORD, ...]   # variables that are secrets
+ *     federation: {approval: auto}        # the hub's approval policy: auto | manual (default)
  *     services:
  *       keycloak:                          # a service of this file
  *         timeout: 240s                    # readiness timeout (static)
@@ -169,9 +170,18 @@ struct compose_dive_service {
 	int line;
 };
 
+/* x-dive.federation.approval (the hub's stack file): how a registering spoke is approved. */
+enum compose_approval {
+	COMPOSE_APPROVAL_UNSET,   /* not written: manual */
+	COMPOSE_APPROVAL_MANUAL,  /* pending until `dive federation approve` (production) */
+	COMPOSE_APPROVAL_AUTO,    /* approved by the spoke's deploy (a development hub) */
+};
+
 struct compose_dive {
 	char **secrets;      /* variable names */
 	size_t nsecrets;
+	enum compose_approval approval;
+	int approval_line;   /* 0 when not written */
 	struct compose_dive_service *services;
 	size_t nservices;
 	int line;            /* 0 when absent */

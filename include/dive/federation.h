@@ -53,6 +53,34 @@ struct fed_names {
 
 /* code: three letters, any case.  DIVE_EUSAGE otherwise. */
 int federation_names(struct fed_names *out, const char *code);
+
+/*
+ * The application side of one instance's realm (the hub's too): the app
+ * client dive-v3-broker-<code> its frontend signs in with, its redirect URI
+ * and origin on this machine (http://localhost:<frontend port>), the realm's
+ * public issuer (http://localhost:<keycloak_http>/realms/<realm>), and the
+ * verification user dive-verify-<code> that proves a login through the
+ * federation works (its password is the instance's secret
+ * FED_VERIFY_PASSWORD_KEY; its DIVE attributes are fixed here).
+ */
+#define FED_VERIFY_PASSWORD_KEY "VERIFY_USER_PASSWORD"
+#define FED_VERIFY_CLEARANCE "SECRET"
+#define FED_VERIFY_COI "NATO"
+
+struct fed_app {
+	char code[4];
+	char realm[32];           /* "dive-v3-broker-deu" */
+	char client_id[32];       /* "dive-v3-broker-deu" */
+	char redirect_uri[96];    /* "http://localhost:13011/api/auth/callback/keycloak" */
+	char origin[48];          /* "http://localhost:13011" */
+	char issuer[96];          /* "http://localhost:18011/realms/dive-v3-broker-deu" */
+	char verify_user[24];     /* "dive-verify-deu" */
+	char verify_email[48];    /* "dive-verify-deu@deu.dive.invalid" */
+	char verify_unique_id[40];
+};
+
+/* code: the hub ("USA") or a spoke of the country table; DIVE_EUSAGE otherwise. */
+int federation_app(struct fed_app *out, const char *code);
 /* The code of a federation alias: "deu-idp" -> "DEU"; DIVE_EUSAGE for any other alias. */
 int federation_alias_code(char out[4], const char *alias);
 

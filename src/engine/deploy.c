@@ -105,6 +105,7 @@ static const struct pipeline_undo undos[] = {
 	{ "start", deploy_undo_start },
 	{ "networks", deploy_undo_networks },
 	{ "realm", deploy_undo_realm },
+	{ "federate", deploy_undo_federate },
 };
 
 /* --- the run ------------------------------------------------------------------------- */

@@ -76,6 +76,10 @@ int deploy_keycloak_open(struct deploy *d, struct kc **out);
 void deploy_realm_name(const struct deploy *d, char *out, size_t n);
 int deploy_phase_configuration(struct pipeline *p, void *user);
 int deploy_undo_realm(struct pipeline *p, const char *service, const cJSON *detail, void *user);
+int deploy_undo_federate(struct pipeline *p, const char *service, const cJSON *detail, void *user);
+struct fedsync;
+/* A federation handle with the deploy's store, engine, secrets and actor. */
+int deploy_fedsync_open(struct deploy *d, struct fedsync **out);
 
 /* deploy_verify.c */
 int deploy_phase_verification(struct pipeline *p, void *user);

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dive/country.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/federation.h"
+#include "dive/ports.h"
 #include "dive/state_machine.h"
 #include "dive/xalloc.h"
 
@@ -43,6 +45,31 @@ int federation_names(struct fed_names *out, const char *code)
 	snprintf(out->hub_client, sizeof(out->hub_client), "dive-v3-broker-%s", out->lower);
 	snprintf(out->spoke_idp, sizeof(out->spoke_idp), "usa-idp");
 	snprintf(out->spoke_client, sizeof(out->spoke_client), "dive-v3-broker-usa");
+	return 0;
+}
+
+int federation_app(struct fed_app *out, const char *code)
+{
+	const struct dive_country *c = code ? country_find(code) : NULL;
+	struct dive_ports p;
+	char lower[4];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return dive_error_set(DIVE_EUSAGE, "'%.8s' is not a code of the country table", code ? code : "");
+	if ((rc = ports_for(&p, c)) < 0)
+		return rc;
+	country_lower(lower, c);
+	snprintf(out->code, sizeof(out->code), "%s", c->code);
+	snprintf(out->realm, sizeof(out->realm), "dive-v3-broker-%s", lower);
+	snprintf(out->client_id, sizeof(out->client_id), "dive-v3-broker-%s", lower);
+	snprintf(out->origin, sizeof(out->origin), "http://localhost:%d", p.frontend);
+	snprintf(out->redirect_uri, sizeof(out->redirect_uri), "%s/api/auth/callback/keycloak", out->origin);
+	snprintf(out->issuer, sizeof(out->issuer), "http://localhost:%d/realms/%s", p.keycloak_http, out->realm);
+	snprintf(out->verify_user, sizeof(out->verify_user), "dive-verify-%s", lower);
+	snprintf(out->verify_email, sizeof(out->verify_email), "dive-verify-%s@%s.dive.invalid", lower, lower);
+	snprintf(out->verify_unique_id, sizeof(out->verify_unique_id), "dive-verify-%s@%s", lower, c->code);
 	return 0;
 }
 

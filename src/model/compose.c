@@ -1662,6 +1662,33 @@ static int parse_dive_service(struct loader *L, yaml_node_t *k, yaml_node_t *v, 
 }
 
 /* x-dive: secrets first (interpolation needs them), then services. */
+/* x-dive.federation: the hub's approval policy for spokes that register. */
+static int parse_dive_federation(struct loader *L, yaml_node_t *n, struct compose_dive *d)
+{
+	yaml_node_pair_t *p;
+	yaml_node_t *k, *v;
+	const char *raw;
+	char b[80];
+	int rc;
+
+	if ((rc = check_map(L, n, "x-dive.federation")) < 0)
+		return rc;
+	MAP_EACH(L, n, p, k, v) {
+		if (strcmp(KEY(k), "approval"))
+			return fail(L, k, "unknown key '%s' in x-dive.federation (approval)", shown(b, KEY(k)));
+		if ((rc = raw_text(L, v, "x-dive.federation.approval", &raw)) < 0)
+			return rc;
+		if (!strcmp(raw, "auto"))
+			d->approval = COMPOSE_APPROVAL_AUTO;
+		else if (!strcmp(raw, "manual"))
+			d->approval = COMPOSE_APPROVAL_MANUAL;
+		else
+			return fail(L, v, "x-dive.federation.approval is 'auto' or 'manual', not '%s'", shown(b, raw));
+		d->approval_line = line_of(v);
+	}
+	return 0;
+}
+
 static int parse_dive(struct loader *L, yaml_node_t *n)
 {
 	struct compose_dive *d = &L->c->dive;
@@ -1693,8 +1720,11 @@ static int parse_dive(struct loader *L, yaml_node_t *n)
 				d->secrets = xrealloc(d->secrets, (d->nsecrets + 1) * sizeof(*d->secrets));
 				d->secrets[d->nsecrets++] = xstrdup(raw);
 			}
+		} else if (!strcmp(KEY(k), "federation")) {
+			if ((rc = parse_dive_federation(L, v, d)) < 0)
+				return rc;
 		} else if (strcmp(KEY(k), "services")) {
-			return fail(L, k, "unknown key '%s' in x-dive (secrets, services)", shown(b, KEY(k)));
+			return fail(L, k, "unknown key '%s' in x-dive (secrets, services, federation)", shown(b, KEY(k)));
 		}
 	}
 	MAP_EACH(L, n, p, k, v) {
