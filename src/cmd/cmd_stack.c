@@ -119,6 +119,22 @@ static cJSON *result_json(const struct deploy_opts *o, const struct deploy_repor
 	return doc;
 }
 
+/* One line per check: ok, FAILED or skipped, and what was seen. */
+static void print_checks(struct dive_ctx *ctx, const cJSON *checks)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, checks) {
+		const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(c, "status"));
+		const char *detail = cJSON_GetStringValue(cJSON_GetObjectItem(c, "detail"));
+
+		if (!st)
+			st = cJSON_IsTrue(cJSON_GetObjectItem(c, "ok")) ? "ok" : "failed";
+		fprintf(ctx->out, "  %-7s %s%s%s\n", !strcmp(st, "failed") ? "FAILED" : st,
+			cJSON_GetStringValue(cJSON_GetObjectItem(c, "check")), detail ? ": " : "", detail ? detail : "");
+	}
+}
+
 int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
 		     const struct dive_country *c, const char *mode)
 {
@@ -177,7 +193,10 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 			fprintf(ctx->out, "  %-15s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(s, "phase")),
 				cJSON_GetStringValue(cJSON_GetObjectItem(s, "service")),
 				cJSON_GetStringValue(cJSON_GetObjectItem(s, "action")));
-	} else {
+	}
+	if (!ctx->json && !ctx->dry_run && !strcmp(mode, "verify"))
+		print_checks(ctx, rep.checks);
+	if (!ctx->json && !ctx->dry_run && rc == 0) {
 		fprintf(ctx->out, "%s %s: %s in %.1fs (run %lld)\n", kind == STACK_HUB ? "hub" : "spoke", c->code,
 			pipeline_outcome_name(rep.pipeline.outcome), rep.pipeline.total_ms / 1000.0, rep.pipeline.run_id);
 	}

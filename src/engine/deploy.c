@@ -110,6 +110,12 @@ static const struct pipeline_undo undos[] = {
 
 /* --- the run ------------------------------------------------------------------------- */
 
+/* verify: the verification phase alone (preflight always runs), on a deployed instance */
+static const struct pipeline_phase_def phases_verify[] = {
+	{ DIVE_PHASE_PREFLIGHT, deploy_phase_preflight },
+	{ DIVE_PHASE_VERIFICATION, deploy_phase_verification },
+};
+
 static const struct pipeline_phase_def phases_deploy[] = {
 	{ DIVE_PHASE_PREFLIGHT, deploy_phase_preflight },
 	{ DIVE_PHASE_INITIALIZATION, deploy_phase_initialization },
@@ -183,8 +189,13 @@ int deploy_run(struct store *s, const struct deploy_opts *o, struct deploy_repor
 	po.user = &d;
 	po.progress = o->progress;
 	po.progress_arg = o->user;
-	/* up: an initialised instance started again; its secrets must exist */
-	d.generate_secrets = !(o->mode && !strcmp(o->mode, "up"));
+	/* up and verify: an initialised instance; its secrets must exist */
+	d.generate_secrets = !(o->mode && (!strcmp(o->mode, "up") || !strcmp(o->mode, "verify")));
+	if (o->mode && !strcmp(o->mode, "verify")) {
+		po.phases = phases_verify;
+		po.nphases = sizeof(phases_verify) / sizeof(phases_verify[0]);
+		po.rollback = 0; /* a check changes nothing: there is nothing to undo */
+	}
 	rc = pipeline_run(s, &po, &out->pipeline);
 	deploy_ctx_close(&d);
 	return rc;
