@@ -25,6 +25,13 @@
  * other field is an error, so it can never reach a name, a label or a log.
  * Variables listed in x-dive.secrets are secret whatever provides them.
  *
+ * Messages never hold a value that came from the environment, secret or
+ * not (issue 10): a message quotes the file's own text, and a value that
+ * was interpolated is quoted as written, ${VAR} unexpanded.  Names are never
+ * interpolated (service keys, depends_on, networks, profiles, environment
+ * variable names in the list form "NAME=value"), so whatever prints a name
+ * (graph.h) prints the file's text too.
+ *
  * Bounds (all input from outside is bounded): COMPOSE_FILE_MAX bytes,
  * COMPOSE_DEPTH_MAX levels of nesting, COMPOSE_SERVICES_MAX services,
  * COMPOSE_ITEMS_MAX entries in one list or map, COMPOSE_STRING_MAX bytes in
@@ -82,7 +89,8 @@ struct compose_argv {
 	size_t n;
 	int set;             /* given in the file (an empty list overrides the image) */
 	int secret;          /* some word carries a secret value */
-	char *shown;         /* printable one line: as written when secret, else the words */
+	int interpolated;    /* some word came through interpolation */
+	char *shown;         /* printable one line: as written when interpolated, else the words */
 };
 
 struct compose_env {

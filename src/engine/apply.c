@@ -1,8 +1,12 @@
 /* apply.c - a stack file made real on the engine, idempotently (see apply.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dive/apply.h"
 #include "dive/buf.h"
@@ -185,30 +189,48 @@ static cJSON *argv_json(const struct compose_argv *v)
 	return arr;
 }
 
-/* env_file lines KEY=VALUE into Env (values may be secrets: never printed). */
-static int add_env_file(cJSON *env, const char *path)
+/*
+ * env_file lines KEY=VALUE into Env.  Values may be secrets and the path
+ * may come from a variable: the message names neither (the service and the
+ * entry's number do).  A regular file only: a FIFO would block forever.
+ */
+static int add_env_file(cJSON *env, const char *service, size_t index, const char *path)
 {
 	struct dive_buf b;
+	struct stat st;
 	char chunk[4096], *line, *save = NULL;
-	size_t n;
-	FILE *f = fopen(path, "r");
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc = 0;
 
-	if (!f)
-		return dive_error_set(DIVE_EUSAGE, "cannot read env_file '%.200s'", path);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = dive_error_set(DIVE_EUSAGE, "service '%s': cannot read env_file %zu: %s", service, index + 1,
+				    fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
 	dive_buf_init(&b, ENV_FILE_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (dive_buf_add(&b, chunk, n) < 0) {
-			fclose(f);
-			dive_buf_release(&b);
-			return dive_error_set(DIVE_EUSAGE, "env_file '%.200s' is too large", path);
-		}
-	fclose(f);
-	for (line = strtok_r(b.ptr ? b.ptr : (char *)"", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (line[0] != '#' && strchr(line, '='))
-			cJSON_AddItemToArray(env, cJSON_CreateString(line));
-	explicit_bzero(b.ptr, b.len);
+	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = dive_error_set(DIVE_EUSAGE, "service '%s': cannot read env_file %zu: %s", service,
+					    index + 1, strerror(errno));
+		else if (dive_buf_add(&b, chunk, (size_t)n) < 0)
+			rc = dive_error_set(DIVE_EUSAGE, "service '%s': env_file %zu is larger than %d bytes", service,
+					    index + 1, ENV_FILE_MAX);
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	close(fd);
+	if (rc == 0)
+		for (line = strtok_r(b.ptr ? b.ptr : (char *)"", "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			if (line[0] != '#' && strchr(line, '='))
+				cJSON_AddItemToArray(env, cJSON_CreateString(line));
+	if (b.ptr)
+		explicit_bzero(b.ptr, b.alloc);
 	dive_buf_release(&b);
-	return 0;
+	return rc;
 }
 
 static cJSON *create_spec(const struct apply *a, int i, const char *hash, int *rc)
@@ -226,7 +248,7 @@ static cJSON *create_spec(const struct apply *a, int i, const char *hash, int *r
 	if (s->entrypoint.set)
 		cJSON_AddItemToObject(spec, "Entrypoint", argv_json(&s->entrypoint));
 	for (k = 0; k < s->nenv_files && *rc == 0; k++)
-		*rc = add_env_file(env, s->env_files[k]);
+		*rc = add_env_file(env, s->name, k, s->env_files[k]);
 	for (k = 0; k < s->nenvironment; k++) {
 		char *kv;
 

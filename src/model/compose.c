@@ -92,7 +92,7 @@ static int parse_objects(struct loader *L, yaml_node_t *n, const char *what, int
 			if (!strcmp(KEY(k2), "name")) {
 				if ((rc = cl_get_str(L, v2, fwhat, name)) == 0 && !PLACEHOLDER(L) &&
 				    !cl_valid_name(*name, 128))
-					rc = cl_fail(L, v2, "%s: invalid name '%s'", fwhat, cl_shown(b, *name));
+					rc = cl_fail(L, v2, "%s: invalid name '%s'", fwhat, cl_shown(b, v2, *name));
 			} else if (!strcmp(KEY(k2), "external")) {
 				if (v2->type == YAML_MAPPING_NODE)
 					rc = cl_fail(L, v2, "%s: write 'external: true' and 'name:' beside it", fwhat);
@@ -107,7 +107,7 @@ static int parse_objects(struct loader *L, yaml_node_t *n, const char *what, int
 			} else if (!strncmp(KEY(k2), "x-", 2)) {
 				rc = 0;
 			} else {
-				rc = cl_fail(L, k2, "unknown key '%s' in %s", cl_shown(b, KEY(k2)), owhat);
+				rc = cl_fail(L, k2, "unknown key '%s' in %s", cl_shown(b, k2, KEY(k2)), owhat);
 			}
 			if (rc < 0)
 				return rc;
@@ -127,6 +127,8 @@ static int parse_dive_service(struct loader *L, yaml_node_t *k, yaml_node_t *v, 
 
 	d->service = xstrdup(KEY(k));
 	d->line = cl_line_of(k);
+	if ((rc = cl_check_name(L, k, "x-dive.services", d->service)) < 0)
+		return rc;
 	snprintf(what, sizeof(what), "x-dive.services.%s", d->service);
 	if ((rc = cl_check_map(L, v, what)) < 0)
 		return rc;
@@ -147,7 +149,7 @@ static int parse_dive_service(struct loader *L, yaml_node_t *k, yaml_node_t *v, 
 			    strncmp(d->probe, "http://", 7) && strncmp(d->probe, "https://", 8) &&
 			    strncmp(d->probe, "tcp://", 6))
 				rc = cl_fail(L, fv, "%s: '%s' is not an http://, https:// or tcp:// address", fwhat,
-					  cl_shown(b, d->probe));
+					  cl_shown(b, fv, d->probe));
 		} else if (!strcmp(KEY(fk), "unhealthy")) {
 			char *s = NULL;
 
@@ -157,11 +159,11 @@ static int parse_dive_service(struct loader *L, yaml_node_t *k, yaml_node_t *v, 
 				else if (!strcmp(s, "tolerate"))
 					d->unhealthy = COMPOSE_UNHEALTHY_TOLERATE;
 				else
-					rc = cl_fail(L, fv, "%s must be 'fail' or 'tolerate', not '%s'", fwhat, cl_shown(b, s));
+					rc = cl_fail(L, fv, "%s must be 'fail' or 'tolerate', not '%s'", fwhat, cl_shown(b, fv, s));
 			}
 			free(s);
 		} else {
-			rc = cl_fail(L, fk, "unknown key '%s' in %s", cl_shown(b, KEY(fk)), what);
+			rc = cl_fail(L, fk, "unknown key '%s' in %s", cl_shown(b, fk, KEY(fk)), what);
 		}
 		if (rc < 0)
 			return rc;
@@ -199,12 +201,12 @@ static int parse_dive(struct loader *L, yaml_node_t *n)
 					      (raw[j] >= 'a' && raw[j] <= 'z') || (j && raw[j] >= '0' && raw[j] <= '9')))
 						break;
 				if (!j || raw[j] || j > INTERP_NAME_MAX)
-					return cl_fail(L, k2, "x-dive.secrets: '%s' is not a variable name", cl_shown(b, raw));
+					return cl_fail(L, k2, "x-dive.secrets: '%s' is not a variable name", cl_shown(b, k2, raw));
 				d->secrets = xrealloc(d->secrets, (d->nsecrets + 1) * sizeof(*d->secrets));
 				d->secrets[d->nsecrets++] = xstrdup(raw);
 			}
 		} else if (strcmp(KEY(k), "services")) {
-			return cl_fail(L, k, "unknown key '%s' in x-dive (secrets, services)", cl_shown(b, KEY(k)));
+			return cl_fail(L, k, "unknown key '%s' in x-dive (secrets, services)", cl_shown(b, k, KEY(k)));
 		}
 	}
 	MAP_EACH(L, n, p, k, v) {
@@ -240,54 +242,22 @@ static int parse_project_name(struct loader *L, yaml_node_t *v)
 	}
 	if (!i || L->c->name[i] || i > COMPOSE_NAME_MAX)
 		return cl_fail(L, v, "name: invalid project name '%s' (lower-case letters, digits, '-' and '_')",
-			    cl_shown(b, L->c->name));
+			    cl_shown(b, v, L->c->name));
 	return 0;
 }
 
-/* References between parts of the file, once everything is read. */
-static int cross_check(struct loader *L)
+/* x-dive.services names services of this file (once every service is read). */
+static int link_dive_services(struct loader *L)
 {
 	struct compose *c = L->c;
-	size_t i, j, k;
-	char b[80], b2[80];
+	size_t i;
 
-	for (i = 0; i < c->nservices; i++) {
-		struct compose_service *s = &c->services[i];
-
-		for (j = 0; j < s->nnetworks; j++) {
-			for (k = 0; k < c->nnetworks; k++)
-				if (!strcmp(c->networks[k].key, s->networks[j].network))
-					break;
-			if (k == c->nnetworks && strcmp(s->networks[j].network, "default"))
-				return cl_fail_at(L, s->networks[j].line, "service '%s' uses network '%s', which is not "
-					       "defined under networks:", s->name, cl_shown(b, s->networks[j].network));
-		}
-		for (j = 0; j < s->nvolumes; j++) {
-			if (s->volumes[j].type != COMPOSE_MOUNT_VOLUME)
-				continue;
-			for (k = 0; k < c->nvolumes; k++)
-				if (!strcmp(c->volumes[k].key, s->volumes[j].source))
-					break;
-			if (k == c->nvolumes)
-				return cl_fail_at(L, s->volumes[j].line, "service '%s' uses volume '%s', which is not "
-					       "defined under volumes:", s->name, cl_shown(b, s->volumes[j].source));
-		}
-		if (s->container_name) {
-			for (j = 0; j < i; j++)
-				if (c->services[j].container_name &&
-				    !strcmp(c->services[j].container_name, s->container_name))
-					return cl_fail_at(L, s->line, "services '%s' and '%s' have the same container_name "
-						       "'%s'", cl_shown(b, c->services[j].name), cl_shown(b2, s->name),
-						       s->container_name);
-		}
-	}
 	for (i = 0; i < c->dive.nservices; i++) {
 		struct compose_dive_service *d = &c->dive.services[i];
 		int idx = compose_service_index(c, d->service);
 
 		if (idx < 0)
-			return cl_fail_at(L, d->line, "x-dive.services: '%s' is not a service of this file",
-				       cl_shown(b, d->service));
+			return cl_fail_at(L, d->line, "x-dive.services: '%s' is not a service of this file", d->service);
 		c->services[idx].dive = d;
 	}
 	return 0;
@@ -304,20 +274,28 @@ static int parse_root(struct loader *L, yaml_node_t *root)
 		return cl_fail(L, root, "a stack file must be a map with 'services:', not %s", cl_kind_name(root));
 	if ((rc = cl_check_map(L, root, "the top level")) < 0)
 		return rc;
-	/* x-dive first: the secrets it declares apply to every value. */
+	/*
+	 * x-dive first: the secrets it declares apply to every value; then
+	 * networks and volumes, so a service's reference to one is checked
+	 * where it is written.
+	 */
 	MAP_EACH(L, root, p, k, v)
 		if (!strcmp(KEY(k), "x-dive") && (rc = parse_dive(L, v)) < 0)
 			return rc;
+	MAP_EACH(L, root, p, k, v) {
+		if (!strcmp(KEY(k), "networks") && !cl_is_null(v) && (rc = parse_objects(L, v, "networks", 1)) < 0)
+			return rc;
+		if (!strcmp(KEY(k), "volumes") && !cl_is_null(v) && (rc = parse_objects(L, v, "volumes", 0)) < 0)
+			return rc;
+	}
 	MAP_EACH(L, root, p, k, v) {
 		const char *key = KEY(k);
 
 		if (!strcmp(key, "services")) {
 			services = v;
 			rc = parse_services(L, v);
-		} else if (!strcmp(key, "networks")) {
-			rc = cl_is_null(v) ? 0 : parse_objects(L, v, "networks", 1);
-		} else if (!strcmp(key, "volumes")) {
-			rc = cl_is_null(v) ? 0 : parse_objects(L, v, "volumes", 0);
+		} else if (!strcmp(key, "networks") || !strcmp(key, "volumes")) {
+			rc = 0;
 		} else if (!strcmp(key, "name")) {
 			rc = parse_project_name(L, v);
 		} else if (!strcmp(key, "version")) {
@@ -330,14 +308,14 @@ static int parse_root(struct loader *L, yaml_node_t *root)
 			   !strcmp(key, "models")) {
 			rc = cl_fail(L, k, "top-level key '%s' is not supported by dive", key);
 		} else {
-			rc = cl_fail(L, k, "unknown top-level key '%s'", cl_shown(b, key));
+			rc = cl_fail(L, k, "unknown top-level key '%s'", cl_shown(b, k, key));
 		}
 		if (rc < 0)
 			return rc;
 	}
 	if (!services)
 		return cl_fail(L, root, "no 'services:' in the stack file");
-	return cross_check(L);
+	return link_dive_services(L);
 }
 
 /* ------------------------------------------------------------------ */

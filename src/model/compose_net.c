@@ -117,7 +117,7 @@ int cs_ports(struct svc_ctx *x, yaml_node_t *n)
 		p = PUSH(x->s->ports, x->s->nports);
 		p->line = cl_line_of(v);
 		if (!(f & INTERP_PLACEHOLDER) && parse_port(p, s, &why) < 0)
-			rc = cl_fail(L, v, "%s: bad port '%s': %s", x->what, cl_shown(b, s), why);
+			rc = cl_fail(L, v, "%s: bad port '%s': %s", x->what, cl_shown(b, v, s), why);
 		free(s);
 		if (rc < 0)
 			return rc;
@@ -130,8 +130,24 @@ static int check_alias(struct loader *L, const yaml_node_t *n, const char *what,
 	char b[80];
 
 	if (!PLACEHOLDER(L) && !cl_valid_name(s, 253))
-		return cl_fail(L, n, "%s: invalid alias '%s'", what, cl_shown(b, s));
+		return cl_fail(L, n, "%s: invalid alias '%s'", what, cl_shown(b, n, s));
 	return 0;
+}
+
+/* A network of the top level (read before the services), or "default". */
+static int check_defined(struct svc_ctx *x, const yaml_node_t *n, const char *network)
+{
+	const struct compose *c = x->L->c;
+	char b[80];
+	size_t k;
+
+	for (k = 0; k < c->nnetworks; k++)
+		if (!strcmp(c->networks[k].key, network))
+			return 0;
+	if (!strcmp(network, "default"))
+		return 0;
+	return cl_fail(x->L, n, "service '%s' uses network '%s', which is not defined under networks:", x->s->name,
+		       cl_shown(b, n, network));
 }
 
 int cs_networks(struct svc_ctx *x, yaml_node_t *n)
@@ -156,7 +172,10 @@ int cs_networks(struct svc_ctx *x, yaml_node_t *n)
 				return rc;
 			for (i = 0; i + 1 < s->nnetworks; i++)
 				if (!strcmp(s->networks[i].network, r->network))
-					return cl_fail(L, v, "%s: network '%s' is listed twice", x->what, cl_shown(b, r->network));
+					return cl_fail(L, v, "%s: network '%s' is listed twice", x->what,
+						       cl_shown(b, v, r->network));
+			if ((rc = check_defined(x, v, r->network)) < 0)
+				return rc;
 		}
 		return 0;
 	}
@@ -166,7 +185,7 @@ int cs_networks(struct svc_ctx *x, yaml_node_t *n)
 		r = PUSH(s->networks, s->nnetworks);
 		r->line = cl_line_of(k);
 		r->network = xstrdup(KEY(k));
-		if ((rc = cl_check_name(L, k, x->what, r->network)) < 0)
+		if ((rc = cl_check_name(L, k, x->what, r->network)) < 0 || (rc = check_defined(x, k, r->network)) < 0)
 			return rc;
 		if (cl_is_null(v))
 			continue;
@@ -176,7 +195,8 @@ int cs_networks(struct svc_ctx *x, yaml_node_t *n)
 			if (!strncmp(KEY(k2), "x-", 2))
 				continue;
 			if (strcmp(KEY(k2), "aliases"))
-				return cl_fail(L, k2, "unknown key '%s' in %s.%s", cl_shown(b, KEY(k2)), x->what, r->network);
+				return cl_fail(L, k2, "unknown key '%s' in %s.%s", cl_shown(b, k2, KEY(k2)), x->what,
+					       r->network);
 			if ((rc = cl_get_strlist(L, v2, x->what, 0, check_alias, &r->aliases, &r->naliases)) < 0)
 				return rc;
 		}
@@ -184,17 +204,23 @@ int cs_networks(struct svc_ctx *x, yaml_node_t *n)
 	return 0;
 }
 
-int cs_extra_hosts(struct svc_ctx *x, yaml_node_t *v)
+int cs_extra_hosts(struct svc_ctx *x, yaml_node_t *n)
 {
 	size_t i;
 	char b[80];
 	int rc;
 
-	if ((rc = cl_get_kv(x->L, v, x->what, "=:", &x->s->extra_hosts, &x->s->nextra_hosts)) < 0)
+	if ((rc = cl_get_kv(x->L, n, x->what, "=:", &x->s->extra_hosts, &x->s->nextra_hosts)) < 0)
 		return rc;
-	for (i = 0; i < x->s->nextra_hosts; i++)
+	for (i = 0; i < x->s->nextra_hosts; i++) {
+		/* the entry's own node: the key of a map, the item of a list */
+		const yaml_node_t *e = cl_node_at(x->L, n->type == YAML_MAPPING_NODE
+							 ? n->data.mapping.pairs.start[i].key
+							 : n->data.sequence.items.start[i]);
+
 		if (!*x->s->extra_hosts[i].value)
-			return cl_fail(x->L, v, "%s: '%s' has no address", x->what, cl_shown(b, x->s->extra_hosts[i].key));
+			return cl_fail(x->L, e, "%s: '%s' has no address", x->what,
+				       cl_shown(b, e, x->s->extra_hosts[i].key));
+	}
 	return 0;
 }
-

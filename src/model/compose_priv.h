@@ -68,8 +68,11 @@ struct loader {
 int cl_line_of(const yaml_node_t *n);
 int cl_fail_at(struct loader *L, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cl_fail(struct loader *L, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* A name or value from the file, bounded and printable, for messages. */
-const char *cl_shown(char out[80], const char *s);
+/*
+ * The one way a value reaches a message: s when scalar n holds no
+ * interpolation, else n's text as written (compose_yaml.c).
+ */
+const char *cl_shown(char out[80], const yaml_node_t *n, const char *s);
 
 /* --- nodes --- */
 const char *cl_kind_name(const yaml_node_t *n);
@@ -92,9 +95,15 @@ int cl_is_declared_secret(const struct loader *L, const char *name);
 /* The environment compose interpolates with: the caller's, plus declared secrets. */
 int cl_loader_lookup(const struct interp_env *env, const char *name, const char **value, int *secret);
 void cl_wipe_free(char *s);
-/* The interpolated value of scalar n (see compose_yaml.c). */
+/*
+ * The interpolated value of scalar n: *out is NULL for an empty value with
+ * V_NULL_OK; *iflags (may be NULL) gets the interp flags (interp.h).
+ */
 int cl_value(struct loader *L, const yaml_node_t *n, const char *what, unsigned opts, char **out,
 	     unsigned *iflags);
+/* The same for raw, a part of n's text (messages are placed at n). */
+int cl_expand(struct loader *L, const yaml_node_t *n, const char *raw, const char *what, unsigned opts, char **out,
+	      unsigned *iflags);
 int cl_get_str(struct loader *L, const yaml_node_t *n, const char *what, char **out);
 int cl_get_bool(struct loader *L, const yaml_node_t *n, const char *what, int *out);
 int cl_get_int(struct loader *L, const yaml_node_t *n, const char *what, long min, long max, long *out);
@@ -103,6 +112,7 @@ int cl_get_duration(struct loader *L, const yaml_node_t *n, const char *what, lo
 int cl_valid_name(const char *s, size_t max);
 int cl_check_name(struct loader *L, const yaml_node_t *n, const char *what, const char *s);
 int cl_get_name(struct loader *L, const yaml_node_t *n, const char *what, char **out);
+int cl_get_names(struct loader *L, const yaml_node_t *n, const char *what, char ***out, size_t *count);
 /* Relative paths are taken from the file's directory. */
 char *cl_absolute(const struct loader *L, const char *p);
 
@@ -110,6 +120,7 @@ char *cl_absolute(const struct loader *L, const char *p);
 char *cl_join_words(char *const *v, size_t n);
 void cl_argv_release(struct compose_argv *a);
 int cl_get_argv(struct loader *L, const yaml_node_t *n, const char *what, int split, struct compose_argv *out);
+char *cl_argv_shown(struct loader *L, const struct compose_argv *a, const yaml_node_t *n, size_t skip);
 typedef int (*item_check_fn)(struct loader *L, const yaml_node_t *n, const char *what, const char *s);
 int cl_get_strlist(struct loader *L, const yaml_node_t *n, const char *what, int string_ok,
 		   item_check_fn check, char ***out, size_t *count);

@@ -32,13 +32,20 @@ static int f_image(struct svc_ctx *x, yaml_node_t *v)
 
 static int f_container_name(struct svc_ctx *x, yaml_node_t *v)
 {
+	const struct compose *c = x->L->c;
 	char b[80];
 	int rc;
+	size_t j;
 
 	if ((rc = cl_get_str(x->L, v, x->what, &x->s->container_name)) < 0)
 		return rc;
 	if (!PLACEHOLDER(x->L) && !cl_valid_name(x->s->container_name, 128))
-		return cl_fail(x->L, v, "%s: invalid container name '%s'", x->what, cl_shown(b, x->s->container_name));
+		return cl_fail(x->L, v, "%s: invalid container name '%s'", x->what, cl_shown(b, v, x->s->container_name));
+	/* the services before this one (x->s is the last of c->services) */
+	for (j = 0; j + 1 < c->nservices; j++)
+		if (c->services[j].container_name && !strcmp(c->services[j].container_name, x->s->container_name))
+			return cl_fail(x->L, v, "services '%s' and '%s' have the same container_name '%s'",
+				       c->services[j].name, x->s->name, cl_shown(b, v, x->s->container_name));
 	return 0;
 }
 
@@ -98,7 +105,7 @@ static int f_environment(struct svc_ctx *x, yaml_node_t *n)
 			return rc;
 		MAP_EACH(L, n, p, k, v) {
 			if (!valid_env_name(KEY(k)))
-				return cl_fail(L, k, "%s: invalid variable name '%s'", x->what, cl_shown(b, KEY(k)));
+				return cl_fail(L, k, "%s: invalid variable name '%s'", x->what, cl_shown(b, k, KEY(k)));
 			e = PUSH(s->environment, s->nenvironment);
 			e->name = xstrdup(KEY(k));
 			e->line = cl_line_of(k);
@@ -113,27 +120,34 @@ static int f_environment(struct svc_ctx *x, yaml_node_t *n)
 	if ((rc = cl_check_seq(L, n, x->what)) < 0)
 		return rc;
 	SEQ_EACH(L, n, it, v) {
-		char *str, *eq;
+		const char *raw, *eq;
 
-		if ((rc = cl_value(L, v, x->what, V_SECRET_OK, &str, &f)) < 0)
+		/*
+		 * "NAME=value" or "NAME": only the value is interpolated, so a
+		 * name is always the file's own text and no value can become one.
+		 */
+		if (v->type == YAML_SCALAR_NODE && cl_is_null(v))
+			return cl_fail(L, v, "%s: an entry is empty", x->what);
+		if ((rc = cl_raw_text(L, v, x->what, &raw)) < 0)
 			return rc;
-		eq = strchr(str, '=');
+		eq = strchr(raw, '=');
 		e = PUSH(s->environment, s->nenvironment);
 		e->line = cl_line_of(v);
-		e->name = eq ? xstrndup(str, (size_t)(eq - str)) : xstrdup(str);
-		if (eq) {
-			e->value = xstrdup(eq + 1);
-			e->secret = !!(f & INTERP_SECRET);
-		}
-		cl_wipe_free(str);
-		if (!valid_env_name(e->name))
-			return cl_fail(L, v, "%s: invalid variable name '%s'", x->what, cl_shown(b, e->name));
+		e->name = eq ? xstrndup(raw, (size_t)(eq - raw)) : xstrdup(raw);
+		if (!valid_env_name(e->name) || strchr(e->name, '$'))
+			return cl_fail(L, v, "%s: invalid variable name '%s'%s", x->what, cl_shown(b, v, e->name),
+				       strchr(e->name, '$') ? " (names are not interpolated: write NAME=${VALUE})" : "");
 		for (i = 0; i + 1 < s->nenvironment; i++)
 			if (!strcmp(s->environment[i].name, e->name))
 				return cl_fail(L, v, "%s: '%s' is set twice (first on line %d)", x->what,
-					    cl_shown(b, e->name), s->environment[i].line);
-		if (!eq && (rc = env_from_lookup(L, e)) < 0)
+					    cl_shown(b, v, e->name), s->environment[i].line);
+		if (eq) {
+			if ((rc = cl_expand(L, v, eq + 1, x->what, V_SECRET_OK, &e->value, &f)) < 0)
+				return rc;
+			e->secret = !!(f & INTERP_SECRET);
+		} else if ((rc = env_from_lookup(L, e)) < 0) {
 			return rc;
+		}
 	}
 	return 0;
 }
@@ -170,7 +184,7 @@ static int parse_condition(struct loader *L, yaml_node_t *v, const char *what, e
 		}
 	}
 	rc = cl_fail(L, v, "%s: unknown condition '%s' (service_started, service_healthy or "
-		  "service_completed_successfully)", what, cl_shown(b, s));
+		  "service_completed_successfully)", what, cl_shown(b, v, s));
 	free(s);
 	return rc;
 }
@@ -199,7 +213,7 @@ static int f_depends_on(struct svc_ctx *x, yaml_node_t *n)
 				return rc;
 			for (i = 0; i + 1 < s->ndepends_on; i++)
 				if (!strcmp(s->depends_on[i].service, d->service))
-					return cl_fail(L, v, "%s: '%s' is listed twice", x->what, cl_shown(b, d->service));
+					return cl_fail(L, v, "%s: '%s' is listed twice", x->what, cl_shown(b, v, d->service));
 		}
 		return 0;
 	}
@@ -234,7 +248,7 @@ static int f_depends_on(struct svc_ctx *x, yaml_node_t *n)
 			} else if (!strncmp(KEY(k2), "x-", 2)) {
 				rc = 0;
 			} else {
-				rc = cl_fail(L, k2, "unknown key '%s' in %s", cl_shown(b, KEY(k2)), what);
+				rc = cl_fail(L, k2, "unknown key '%s' in %s", cl_shown(b, k2, KEY(k2)), what);
 			}
 			if (rc < 0)
 				return rc;
@@ -272,7 +286,7 @@ static int hc_test(struct loader *L, yaml_node_t *v, const char *what, struct co
 		hc->kind = COMPOSE_HC_SHELL;
 	} else {
 		return cl_fail(L, v, "%s must start with \"CMD\", \"CMD-SHELL\" or \"NONE\", not '%s'", what,
-			    cl_shown(b, hc->test.v[0]));
+			    cl_shown(b, cl_node_at(L, v->data.sequence.items.start[0]), hc->test.v[0]));
 	}
 	/* Keep only the command: drop the leading CMD / CMD-SHELL / NONE. */
 	if (hc->test.secret)
@@ -282,21 +296,15 @@ static int hc_test(struct loader *L, yaml_node_t *v, const char *what, struct co
 		hc->test.v[i - 1] = hc->test.v[i];
 	hc->test.n--;
 	free(hc->test.shown);
-	if (hc->test.secret) {
-		/* As written, without the leading word. */
-		char **raw = xcalloc(hc->test.n + 1, sizeof(*raw));
-		yaml_node_item_t *it;
-		yaml_node_t *item;
+	if (hc->kind != COMPOSE_HC_SHELL) {
+		hc->test.shown = cl_argv_shown(L, &hc->test, v, 1);
+	} else if (hc->test.interpolated) {
+		/* as written */
+		yaml_node_t *cmd = cl_node_at(L, v->data.sequence.items.start[1]);
 
-		i = 0;
-		SEQ_EACH(L, v, it, item)
-			if (it > v->data.sequence.items.start)
-				raw[i++] = (char *)item->data.scalar.value;
-		hc->test.shown = hc->kind == COMPOSE_HC_SHELL ? xstrdup(raw[0]) : cl_join_words(raw, hc->test.n);
-		free(raw);
+		hc->test.shown = xstrdup((const char *)cmd->data.scalar.value);
 	} else {
-		hc->test.shown = hc->kind == COMPOSE_HC_SHELL ? xstrdup(hc->test.v[0])
-							      : cl_join_words(hc->test.v, hc->test.n);
+		hc->test.shown = xstrdup(hc->test.v[0]);
 	}
 	return 0;
 }
@@ -340,7 +348,7 @@ static int f_healthcheck(struct svc_ctx *x, yaml_node_t *n)
 		} else if (!strncmp(KEY(k), "x-", 2)) {
 			rc = 0;
 		} else {
-			rc = cl_fail(L, k, "unknown key '%s' in %s", cl_shown(b, KEY(k)), x->what);
+			rc = cl_fail(L, k, "unknown key '%s' in %s", cl_shown(b, k, KEY(k)), x->what);
 		}
 		if (rc < 0)
 			return rc;
@@ -375,7 +383,7 @@ static int f_restart(struct svc_ctx *x, yaml_node_t *v)
 			return 0;
 	}
 	return cl_fail(x->L, v, "%s: unknown policy '%s' (no, always, on-failure[:N] or unless-stopped)", x->what,
-		    cl_shown(b, s->restart));
+		    cl_shown(b, v, s->restart));
 }
 
 static int f_labels(struct svc_ctx *x, yaml_node_t *v)
@@ -406,7 +414,7 @@ static int f_working_dir(struct svc_ctx *x, yaml_node_t *v)
 
 static int f_profiles(struct svc_ctx *x, yaml_node_t *v)
 {
-	return cl_get_strlist(x->L, v, x->what, 0, cl_check_name, &x->s->profiles, &x->s->nprofiles);
+	return cl_get_names(x->L, v, x->what, &x->s->profiles, &x->s->nprofiles);
 }
 
 static const struct {
@@ -474,7 +482,7 @@ int cl_parse_service(struct loader *L, yaml_node_t *k, yaml_node_t *n, struct co
 			for (j = 0; j < ARRAY_SIZE(service_refused); j++)
 				if (!strcmp(KEY(fk), service_refused[j]))
 					return cl_fail(L, fk, "key '%s' in %s is not supported by dive", KEY(fk), what);
-			return cl_fail(L, fk, "unknown key '%s' in %s", cl_shown(b, KEY(fk)), what);
+			return cl_fail(L, fk, "unknown key '%s' in %s", cl_shown(b, fk, KEY(fk)), what);
 		}
 		snprintf(fwhat, sizeof(fwhat), "%s.%s", what, KEY(fk));
 		x.what = fwhat;

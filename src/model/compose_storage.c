@@ -7,6 +7,20 @@
 #include "dive/error.h"
 #include "dive/xalloc.h"
 
+/* A named volume must be one of the top level (read before the services). */
+static int check_defined(struct svc_ctx *x, const yaml_node_t *n, const char *volume)
+{
+	const struct compose *c = x->L->c;
+	char b[80];
+	size_t k;
+
+	for (k = 0; k < c->nvolumes; k++)
+		if (!strcmp(c->volumes[k].key, volume))
+			return 0;
+	return cl_fail(x->L, n, "service '%s' uses volume '%s', which is not defined under volumes:", x->s->name,
+		       cl_shown(b, n, volume));
+}
+
 int cs_volumes(struct svc_ctx *x, yaml_node_t *n)
 {
 	struct loader *L = x->L;
@@ -43,15 +57,15 @@ int cs_volumes(struct svc_ctx *x, yaml_node_t *n)
 		}
 		if (np == 0 || np > 3) {
 			rc = cl_fail(L, v, "%s: bad volume '%s' (write SOURCE:TARGET[:ro])", x->what,
-				  cl_shown(b, (const char *)v->data.scalar.value));
+				  cl_shown(b, v, (const char *)v->data.scalar.value));
 		} else if (np == 3 && strcmp(parts[2], "ro") && strcmp(parts[2], "rw")) {
-			rc = cl_fail(L, v, "%s: bad volume mode '%s' (ro or rw)", x->what, cl_shown(b, parts[2]));
+			rc = cl_fail(L, v, "%s: bad volume mode '%s' (ro or rw)", x->what, cl_shown(b, v, parts[2]));
 		} else {
 			const char *target = np == 1 ? parts[0] : parts[1];
 
 			m->read_only = np == 3 && !strcmp(parts[2], "ro");
 			if (target[0] != '/') {
-				rc = cl_fail(L, v, "%s: the target '%s' must be an absolute path", x->what, cl_shown(b, target));
+				rc = cl_fail(L, v, "%s: the target '%s' must be an absolute path", x->what, cl_shown(b, v, target));
 			} else if (np == 1) {
 				m->type = COMPOSE_MOUNT_ANONYMOUS;
 			} else if (parts[0][0] == '/' || parts[0][0] == '.') {
@@ -60,10 +74,11 @@ int cs_volumes(struct svc_ctx *x, yaml_node_t *n)
 			} else if (parts[0][0] == '~') {
 				rc = cl_fail(L, v, "%s: '~' is not expanded; write an absolute or relative path", x->what);
 			} else if (!cl_valid_name(parts[0], COMPOSE_NAME_MAX)) {
-				rc = cl_fail(L, v, "%s: invalid volume name '%s'", x->what, cl_shown(b, parts[0]));
+				rc = cl_fail(L, v, "%s: invalid volume name '%s'", x->what, cl_shown(b, v, parts[0]));
 			} else {
 				m->type = COMPOSE_MOUNT_VOLUME;
 				m->source = xstrdup(parts[0]);
+				rc = check_defined(x, v, m->source);
 			}
 			if (rc == 0)
 				m->target = xstrdup(target);
@@ -80,7 +95,7 @@ static int check_tmpfs(struct loader *L, const yaml_node_t *n, const char *what,
 	char b[80];
 
 	if (s[0] != '/' && !PLACEHOLDER(L))
-		return cl_fail(L, n, "%s: '%s' must be an absolute path", what, cl_shown(b, s));
+		return cl_fail(L, n, "%s: '%s' must be an absolute path", what, cl_shown(b, n, s));
 	return 0;
 }
 

@@ -59,11 +59,23 @@ int cl_fail(struct loader *L, const yaml_node_t *n, const char *fmt, ...)
 	return rc;
 }
 
-/* A name or value from the file, bounded and printable, for messages. */
-const char *cl_shown(char out[80], const char *s)
+/*
+ * Text of the file for a message about scalar n, whose value (or a part of
+ * it) is s: s itself only when n's text holds no '$', so that nothing was
+ * interpolated and s is the file's own text; otherwise n's text as written,
+ * ${...} unexpanded.  This is the only way a value reaches a message, so no
+ * value from the environment, secret or not, can: a message holds only text
+ * of the file.  Bounded and printable (control characters and quotes become
+ * '?').
+ */
+const char *cl_shown(char out[80], const yaml_node_t *n, const char *s)
 {
 	size_t i, j = 0;
 
+	if (!n || n->type != YAML_SCALAR_NODE)
+		s = "?";
+	else if (strchr((const char *)n->data.scalar.value, '$'))
+		s = (const char *)n->data.scalar.value;
 	for (i = 0; s[i] && j < 64; i++)
 		out[j++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '\'' ? '?' : s[i];
 	if (s[i]) {
@@ -157,7 +169,7 @@ int cl_check_map(struct loader *L, const yaml_node_t *n, const char *what)
 			yaml_node_t *k2 = cl_node_at(L, q->key);
 
 			if (!strcmp((const char *)k2->data.scalar.value, ks))
-				return cl_fail(L, k, "%s: duplicate key '%s' (first on line %d)", what, cl_shown(b, ks),
+				return cl_fail(L, k, "%s: duplicate key '%s' (first on line %d)", what, cl_shown(b, k, ks),
 					    cl_line_of(k2));
 		}
 	}
@@ -220,11 +232,9 @@ void cl_wipe_free(char *s)
  * with V_NULL_OK; *iflags (may be NULL) gets the interp flags.
  */
 int cl_value(struct loader *L, const yaml_node_t *n, const char *what, unsigned opts, char **out,
-		 unsigned *iflags)
+	     unsigned *iflags)
 {
-	char where[PATH_MAX + 32];
 	const char *raw;
-	unsigned f = 0;
 	int rc;
 
 	*out = NULL;
@@ -240,6 +250,20 @@ int cl_value(struct loader *L, const yaml_node_t *n, const char *what, unsigned 
 	}
 	if ((rc = cl_raw_text(L, n, what, &raw)) < 0)
 		return rc;
+	return cl_expand(L, n, raw, what, opts, out, iflags);
+}
+
+int cl_expand(struct loader *L, const yaml_node_t *n, const char *raw, const char *what, unsigned opts, char **out,
+	      unsigned *iflags)
+{
+	char where[PATH_MAX + 32];
+	unsigned f = 0;
+	int rc;
+
+	*out = NULL;
+	L->last_flags = 0;
+	if (iflags)
+		*iflags = 0;
 	snprintf(where, sizeof(where), "%s:%d", L->path, cl_line_of(n));
 	L->last_var[0] = '\0';
 	rc = interp_expand(out, &f, raw, &L->env, where);
@@ -286,7 +310,7 @@ int cl_get_bool(struct loader *L, const yaml_node_t *n, const char *what, int *o
 	else {
 		char b[80];
 
-		rc = cl_fail(L, n, "%s must be true or false, not '%s'", what, cl_shown(b, s));
+		rc = cl_fail(L, n, "%s must be true or false, not '%s'", what, cl_shown(b, n, s));
 	}
 	free(s);
 	return rc;
@@ -311,7 +335,7 @@ int cl_get_int(struct loader *L, const yaml_node_t *n, const char *what, long mi
 	if (errno || end == s || *end || s[0] == '+' || s[0] == ' ' || v < min || v > max) {
 		char b[80];
 
-		rc = cl_fail(L, n, "%s must be a whole number from %ld to %ld, not '%s'", what, min, max, cl_shown(b, s));
+		rc = cl_fail(L, n, "%s must be a whole number from %ld to %ld, not '%s'", what, min, max, cl_shown(b, n, s));
 	} else {
 		*out = v;
 	}
@@ -387,7 +411,7 @@ int cl_get_duration(struct loader *L, const yaml_node_t *n, const char *what, lo
 		char b[80];
 
 		rc = cl_fail(L, n, "%s: bad duration '%s' (use a number and a unit, as in 10s, 1m30s or 500ms; at most 24h)",
-			  what, cl_shown(b, s));
+			  what, cl_shown(b, n, s));
 	}
 	free(s);
 	return rc;
@@ -416,18 +440,49 @@ int cl_check_name(struct loader *L, const yaml_node_t *n, const char *what, cons
 
 	if (!cl_valid_name(s, COMPOSE_NAME_MAX))
 		return cl_fail(L, n, "%s: invalid name '%s' (letters, digits, '_', '.', '-', at most %d bytes, "
-			    "starting with a letter or digit)", what, cl_shown(b, s), COMPOSE_NAME_MAX);
+			    "starting with a letter or digit)", what, cl_shown(b, n, s), COMPOSE_NAME_MAX);
 	return 0;
 }
 
-/* A name given as a value (list items, depends_on ...), not interpolated. */
+/*
+ * A name given as a value (list items of depends_on, networks, profiles):
+ * taken as written, never interpolated, so a name is always the file's own
+ * text (graph.h prints them).
+ */
 int cl_get_name(struct loader *L, const yaml_node_t *n, const char *what, char **out)
 {
+	const char *raw;
 	int rc;
 
-	if ((rc = cl_get_str(L, n, what, out)) < 0)
+	free(*out);
+	*out = NULL;
+	if (n->type == YAML_SCALAR_NODE && cl_is_null(n))
+		return cl_fail(L, n, "%s needs a value", what);
+	if ((rc = cl_raw_text(L, n, what, &raw)) < 0)
 		return rc;
+	*out = xstrdup(raw);
 	return cl_check_name(L, n, what, *out);
+}
+
+/* A list of names, each as cl_get_name reads it. */
+int cl_get_names(struct loader *L, const yaml_node_t *n, const char *what, char ***out, size_t *count)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *v;
+	int rc;
+
+	if ((rc = cl_check_seq(L, n, what)) < 0)
+		return rc;
+	SEQ_EACH(L, n, it, v) {
+		*out = xrealloc(*out, (*count + 1) * sizeof(**out));
+		(*out)[*count] = NULL;
+		rc = cl_get_name(L, v, what, &(*out)[*count]);
+		if ((*out)[*count])
+			++*count;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -572,9 +627,10 @@ int cl_get_argv(struct loader *L, const yaml_node_t *n, const char *what, int sp
 		if ((rc = cl_raw_text(L, n, what, &raw)) < 0 || (rc = cl_value(L, n, what, V_SECRET_OK, &s, &f)) < 0)
 			return rc;
 		out->secret = !!(f & INTERP_SECRET);
+		out->interpolated = !!(f & INTERP_SUBSTITUTED);
 		if (!split) {
 			argv_push(out, s);
-			out->shown = xstrdup(out->secret ? raw : s);
+			out->shown = xstrdup(out->interpolated ? raw : s);
 			return 0;
 		}
 		rc = split_words(&words, &nw, s);
@@ -584,7 +640,7 @@ int cl_get_argv(struct loader *L, const yaml_node_t *n, const char *what, int sp
 		for (i = 0; i < nw; i++)
 			argv_push(out, words[i]);
 		free(words);
-		out->shown = out->secret ? xstrdup(raw) : cl_join_words(out->v, out->n);
+		out->shown = out->interpolated ? xstrdup(raw) : cl_join_words(out->v, out->n);
 		return 0;
 	}
 	if ((rc = cl_check_seq(L, n, what)) < 0)
@@ -592,22 +648,34 @@ int cl_get_argv(struct loader *L, const yaml_node_t *n, const char *what, int sp
 	SEQ_EACH(L, n, it, v) {
 		if ((rc = cl_value(L, v, what, V_SECRET_OK, &s, &f)) < 0)
 			return rc;
-		if (f & INTERP_SECRET)
-			out->secret = 1;
+		out->secret |= !!(f & INTERP_SECRET);
+		out->interpolated |= !!(f & INTERP_SUBSTITUTED);
 		argv_push(out, s);
 	}
-	if (out->secret) {
-		char **raw = xcalloc(out->n + 1, sizeof(*raw));
-		size_t i = 0;
-
-		SEQ_EACH(L, n, it, v)
-			raw[i++] = (char *)v->data.scalar.value;
-		out->shown = cl_join_words(raw, out->n);
-		free(raw);
-	} else {
-		out->shown = cl_join_words(out->v, out->n);
-	}
+	out->shown = cl_argv_shown(L, out, n, 0);
 	return 0;
+}
+
+/*
+ * The printable line of a list-form word list from its words after the
+ * first skip items: the words, or as written when any was interpolated.
+ */
+char *cl_argv_shown(struct loader *L, const struct compose_argv *a, const yaml_node_t *n, size_t skip)
+{
+	char **raw, *line;
+	yaml_node_item_t *it;
+	yaml_node_t *v;
+	size_t i = 0, k = 0;
+
+	if (!a->interpolated)
+		return cl_join_words(a->v, a->n);
+	raw = xcalloc(a->n + 1, sizeof(*raw));
+	SEQ_EACH(L, n, it, v)
+		if (k++ >= skip && i < a->n)
+			raw[i++] = (char *)v->data.scalar.value;
+	line = cl_join_words(raw, i);
+	free(raw);
+	return line;
 }
 
 /*
@@ -696,7 +764,7 @@ int cl_get_kv(struct loader *L, const yaml_node_t *n, const char *what, const ch
 		for (i = 0; i + 1 < *count; i++)
 			if (!strcmp((*out)[i].key, kv->key))
 				return cl_fail(L, v, "%s: duplicate entry '%s' (first on line %d)", what,
-					    cl_shown(b, kv->key), (*out)[i].line);
+					    cl_shown(b, v, kv->key), (*out)[i].line);
 	}
 	return 0;
 }
