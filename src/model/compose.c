@@ -103,7 +103,7 @@ static int parse_objects(struct loader *L, yaml_node_t *n, const char *what, int
 			} else if (!strcmp(KEY(k2), "internal") && internal) {
 				rc = cl_get_bool(L, v2, fwhat, internal);
 			} else if (!strcmp(KEY(k2), "labels")) {
-				rc = cl_get_kv(L, v2, fwhat, "=", labels, nlabels);
+				rc = cl_get_kv(L, v2, fwhat, "=", 0, labels, nlabels);
 			} else if (!strncmp(KEY(k2), "x-", 2)) {
 				rc = 0;
 			} else {
@@ -444,7 +444,8 @@ int compose_load_string(struct compose **out, const char *name, const char *text
 		rc = cl_fail_at(&L, 1, "the stack file is empty");
 		goto out;
 	}
-	rc = parse_root(&L, root);
+	if ((rc = cl_merge_keys(&L)) == 0)
+		rc = parse_root(&L, root);
 out:
 	if (L.have_doc)
 		yaml_document_delete(&L.doc);
@@ -565,6 +566,14 @@ static void service_release(struct compose_service *s)
 	kv_free(s->extra_hosts, s->nextra_hosts);
 	free(s->working_dir);
 	strv_free(s->profiles, s->nprofiles);
+	for (i = 0; i < s->nulimits; i++)
+		free(s->ulimits[i].name);
+	free(s->ulimits);
+	free(s->logging.driver);
+	kv_free(s->logging.options, s->logging.noptions);
+	strv_free(s->cap_add, s->ncap_add);
+	strv_free(s->cap_drop, s->ncap_drop);
+	kv_free(s->sysctls, s->nsysctls);
 }
 
 void compose_free(struct compose *c)

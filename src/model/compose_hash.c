@@ -67,6 +67,62 @@ static char *pair(const char *k, const char *v)
 	return xasprintf("%zu:%s=%s", strlen(k), k, v ? v : "");
 }
 
+static void h_strset(struct sha256 *h, const char *tag, char *const *in, size_t n)
+{
+	char **v = xcalloc(n + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = xstrdup(in[i]);
+	h_set(h, tag, v, n);
+}
+
+static void h_kvset(struct sha256 *h, const char *tag, const struct compose_kv *kv, size_t n)
+{
+	char **v = xcalloc(n + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = pair(kv[i].key, kv[i].value);
+	h_set(h, tag, v, n);
+}
+
+/*
+ * What a service asks of the host (issue 19).  Each part is hashed only
+ * when the file sets it, so a service that uses none of them keeps the
+ * hash it had before they existed: upgrading dive recreates nothing.
+ */
+static void hash_host(struct sha256 *h, const struct compose_service *s)
+{
+	const struct compose_resources *r = &s->resources;
+	size_t i;
+
+	if (r->memory || r->memory_swap || r->memory_reservation || r->nano_cpus || r->pids) {
+		h_num(h, "memory", (long)r->memory);
+		h_num(h, "memory_swap", (long)r->memory_swap);
+		h_num(h, "memory_reservation", (long)r->memory_reservation);
+		h_num(h, "nano_cpus", (long)r->nano_cpus);
+		h_num(h, "pids", (long)r->pids);
+	}
+	if (s->nulimits) {
+		char **v = xcalloc(s->nulimits + 1, sizeof(*v));
+
+		for (i = 0; i < s->nulimits; i++)
+			v[i] = xasprintf("%s|%lld|%lld", s->ulimits[i].name, s->ulimits[i].soft, s->ulimits[i].hard);
+		h_set(h, "ulimits", v, s->nulimits);
+	}
+	if (s->logging.driver || s->logging.noptions) {
+		h_str(h, "logging.driver", s->logging.driver);
+		h_kvset(h, "logging.options", s->logging.options, s->logging.noptions);
+	}
+	if (s->ncap_add)
+		h_strset(h, "cap_add", s->cap_add, s->ncap_add);
+	if (s->ncap_drop)
+		h_strset(h, "cap_drop", s->cap_drop, s->ncap_drop);
+	if (s->nsysctls)
+		h_kvset(h, "sysctls", s->sysctls, s->nsysctls);
+}
+
 void compose_config_hash(char out[65], const struct compose_service *s)
 {
 	static const char *const mount_types[] = { "volume", "bind", "anonymous" };
@@ -100,17 +156,22 @@ void compose_config_hash(char out[65], const struct compose_service *s)
 	h_set(&h, "ports", v, s->nports);
 
 	v = xcalloc(s->nvolumes + 1, sizeof(*v));
-	for (i = 0; i < s->nvolumes; i++)
-		v[i] = xasprintf("%s|%zu:%s|%zu:%s|%d", mount_types[s->volumes[i].type],
-				 s->volumes[i].source ? strlen(s->volumes[i].source) : 0,
-				 s->volumes[i].source ? s->volumes[i].source : "", strlen(s->volumes[i].target),
-				 s->volumes[i].target, s->volumes[i].read_only);
+	for (i = 0; i < s->nvolumes; i++) {
+		const struct compose_mount *m = &s->volumes[i];
+
+		v[i] = xasprintf("%s|%zu:%s|%zu:%s|%d", mount_types[m->type], m->source ? strlen(m->source) : 0,
+				 m->source ? m->source : "", strlen(m->target), m->target, m->read_only);
+		if (m->propagation[0] || m->selinux || m->nocopy || m->no_create) { /* only when set: see below */
+			char *more = xasprintf("%s|%s|%c|%d|%d", v[i], m->propagation, m->selinux ? m->selinux : '-',
+					       m->nocopy, m->no_create);
+
+			free(v[i]);
+			v[i] = more;
+		}
+	}
 	h_set(&h, "volumes", v, s->nvolumes);
 
-	v = xcalloc(s->ntmpfs + 1, sizeof(*v));
-	for (i = 0; i < s->ntmpfs; i++)
-		v[i] = xstrdup(s->tmpfs[i]);
-	h_set(&h, "tmpfs", v, s->ntmpfs);
+	h_strset(&h, "tmpfs", s->tmpfs, s->ntmpfs);
 
 	/* A service without networks is on "default"; saying so is the same thing. */
 	v = xcalloc(s->nnetworks + 2, sizeof(*v));
@@ -142,20 +203,15 @@ void compose_config_hash(char out[65], const struct compose_service *s)
 
 	h_str(&h, "restart", s->restart && strcmp(s->restart, "no") ? s->restart : NULL);
 
-	v = xcalloc(s->nlabels + 1, sizeof(*v));
-	for (i = 0; i < s->nlabels; i++)
-		v[i] = pair(s->labels[i].key, s->labels[i].value);
-	h_set(&h, "labels", v, s->nlabels);
+	h_kvset(&h, "labels", s->labels, s->nlabels);
 
 	h_str(&h, "user", s->user);
 	h_num(&h, "init", s->init == 1);
 
-	v = xcalloc(s->nextra_hosts + 1, sizeof(*v));
-	for (i = 0; i < s->nextra_hosts; i++)
-		v[i] = pair(s->extra_hosts[i].key, s->extra_hosts[i].value);
-	h_set(&h, "extra_hosts", v, s->nextra_hosts);
+	h_kvset(&h, "extra_hosts", s->extra_hosts, s->nextra_hosts);
 
 	h_str(&h, "working_dir", s->working_dir);
+	hash_host(&h, s);
 
 	sha256_final(&h, digest);
 	explicit_bzero(&h, sizeof(h));

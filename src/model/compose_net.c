@@ -94,6 +94,94 @@ static int parse_port(struct compose_port *p, const char *spec, const char **why
 	return 0;
 }
 
+/* published: a port, "" (the engine chooses), or a range of one port ("8080-8080"). */
+static int long_published(struct svc_ctx *x, yaml_node_t *v, const char *what, struct compose_port *p)
+{
+	const char *dash;
+	unsigned f;
+	char *s, b[80];
+	int lo = 0, hi = 0, rc;
+
+	if ((rc = cl_value(x->L, v, what, V_NULL_OK, &s, &f)) < 0 || !s || (f & INTERP_PLACEHOLDER)) {
+		free(s);
+		return rc;
+	}
+	dash = strchr(s, '-');
+	if (!*s)
+		p->host_port = 0;
+	else if (dash ? parse_port_number(s, (size_t)(dash - s), 0, &lo) < 0 ||
+				parse_port_number(dash + 1, strlen(dash + 1), 0, &hi) < 0
+		      : parse_port_number(s, strlen(s), 0, &lo) < 0)
+		rc = cl_fail(x->L, v, "%s: bad port '%s' (a number from 1 to 65535)", what, cl_shown(b, v, s));
+	else if (dash && lo != hi)
+		rc = cl_fail(x->L, v, "%s: port ranges are not supported ('%s')", what, cl_shown(b, v, s));
+	else
+		p->host_port = lo;
+	free(s);
+	return rc;
+}
+
+/* {target, published, host_ip, protocol, mode, name, app_protocol} */
+static int long_port(struct svc_ctx *x, yaml_node_t *n, struct compose_port *p)
+{
+	struct loader *L = x->L;
+	yaml_node_pair_t *pr;
+	yaml_node_t *k, *v;
+	char what[WHAT_MAX + 300], b[80];
+	int rc, target = 0;
+
+	if ((rc = cl_check_map(L, n, x->what)) < 0)
+		return rc;
+	MAP_EACH(L, n, pr, k, v) {
+		char *s = NULL;
+		long num = 0;
+
+		snprintf(what, sizeof(what), "%s.%s", x->what, KEY(k));
+		if (!strcmp(KEY(k), "target")) {
+			rc = cl_get_int(L, v, what, 1, 65535, &num);
+			p->container_port = (int)num;
+			target = 1;
+		} else if (!strcmp(KEY(k), "published")) {
+			rc = long_published(x, v, what, p);
+		} else if (!strcmp(KEY(k), "host_ip")) {
+			unsigned char addr[16];
+
+			if ((rc = cl_get_str(L, v, what, &s)) == 0 && !PLACEHOLDER(L)) {
+				if (strlen(s) >= sizeof(p->host_ip) ||
+				    (inet_pton(AF_INET, s, addr) != 1 && inet_pton(AF_INET6, s, addr) != 1))
+					rc = cl_fail(L, v, "%s: '%s' is not an IP address", what, cl_shown(b, v, s));
+				else
+					snprintf(p->host_ip, sizeof(p->host_ip), "%s", s);
+			}
+		} else if (!strcmp(KEY(k), "protocol")) {
+			if ((rc = cl_get_str(L, v, what, &s)) == 0 && !PLACEHOLDER(L)) {
+				if (strcmp(s, "tcp") && strcmp(s, "udp") && strcmp(s, "sctp"))
+					rc = cl_fail(L, v, "%s must be tcp, udp or sctp, not '%s'", what, cl_shown(b, v, s));
+				else
+					snprintf(p->protocol, sizeof(p->protocol), "%s", s);
+			}
+		} else if (!strcmp(KEY(k), "mode")) {
+			/* one engine: ingress and host publish alike */
+			if ((rc = cl_get_str(L, v, what, &s)) == 0 && !PLACEHOLDER(L) && strcmp(s, "host") &&
+			    strcmp(s, "ingress"))
+				rc = cl_fail(L, v, "%s must be host or ingress, not '%s'", what, cl_shown(b, v, s));
+		} else if (!strcmp(KEY(k), "name") || !strcmp(KEY(k), "app_protocol")) {
+			rc = cl_get_str(L, v, what, &s); /* names for people and tools: the engine has no use for them */
+		} else if (!strncmp(KEY(k), "x-", 2)) {
+			rc = 0;
+		} else {
+			rc = cl_fail(L, k, "unknown key '%s' in %s (target, published, host_ip, protocol, mode, name, "
+				     "app_protocol)", cl_shown(b, k, KEY(k)), x->what);
+		}
+		free(s);
+		if (rc < 0)
+			return rc;
+	}
+	if (!target)
+		return cl_fail(L, n, "%s: a port needs its target", x->what);
+	return 0;
+}
+
 int cs_ports(struct svc_ctx *x, yaml_node_t *n)
 {
 	struct loader *L = x->L;
@@ -104,18 +192,20 @@ int cs_ports(struct svc_ctx *x, yaml_node_t *n)
 	if ((rc = cl_check_seq(L, n, x->what)) < 0)
 		return rc;
 	SEQ_EACH(L, n, it, v) {
-		struct compose_port *p;
+		struct compose_port *p = PUSH(x->s->ports, x->s->nports);
 		const char *why = NULL;
 		unsigned f;
 		char *s, b[80];
 
-		if (v->type == YAML_MAPPING_NODE)
-			return cl_fail(L, v, "%s: the long port syntax is not supported; write \"ADDRESS:HOST:CONTAINER\"",
-				    x->what);
+		p->line = cl_line_of(v);
+		strcpy(p->protocol, "tcp");
+		if (v->type == YAML_MAPPING_NODE) {
+			if ((rc = long_port(x, v, p)) < 0)
+				return rc;
+			continue;
+		}
 		if ((rc = cl_value(L, v, x->what, 0, &s, &f)) < 0)
 			return rc;
-		p = PUSH(x->s->ports, x->s->nports);
-		p->line = cl_line_of(v);
 		if (!(f & INTERP_PLACEHOLDER) && parse_port(p, s, &why) < 0)
 			rc = cl_fail(L, v, "%s: bad port '%s': %s", x->what, cl_shown(b, v, s), why);
 		free(s);
@@ -210,13 +300,10 @@ int cs_extra_hosts(struct svc_ctx *x, yaml_node_t *n)
 	char b[80];
 	int rc;
 
-	if ((rc = cl_get_kv(x->L, n, x->what, "=:", &x->s->extra_hosts, &x->s->nextra_hosts)) < 0)
+	if ((rc = cl_get_kv(x->L, n, x->what, "=:", 1, &x->s->extra_hosts, &x->s->nextra_hosts)) < 0)
 		return rc;
 	for (i = 0; i < x->s->nextra_hosts; i++) {
-		/* the entry's own node: the key of a map, the item of a list */
-		const yaml_node_t *e = cl_node_at(x->L, n->type == YAML_MAPPING_NODE
-							 ? n->data.mapping.pairs.start[i].key
-							 : n->data.sequence.items.start[i]);
+		const yaml_node_t *e = cl_kv_node(x->L, n, i);
 
 		if (!*x->s->extra_hosts[i].value)
 			return cl_fail(x->L, e, "%s: '%s' has no address", x->what,

@@ -13,7 +13,12 @@
  *                      (command, environment, healthcheck, depends_on ...)
  *   compose_net.c      ports, networks and extra_hosts of a service
  *   compose_storage.c  volumes and tmpfs of a service
+ *   compose_host.c     what a service asks of the host: resources, logging,
+ *                      ulimits, capabilities, sysctls
  *   compose_hash.c     compose_config_hash()
+ *
+ * Merge keys ('<<') are resolved in the document before it is read
+ * (cl_merge_keys), so every reader sees plain maps.
  *
  * Names: cl_* are the reader's helpers, cs_* the service fields that live
  * outside compose_service.c.  Each returns 0 or a negative DIVE_E* code with
@@ -85,6 +90,9 @@ int cl_raw_text(struct loader *L, const yaml_node_t *n, const char *what, const 
 int cl_check_map(struct loader *L, const yaml_node_t *n, const char *what);
 int cl_check_seq(struct loader *L, const yaml_node_t *n, const char *what);
 
+/* Merge keys ('<<') resolved in the whole document, before it is read. */
+int cl_merge_keys(struct loader *L);
+
 /* --- values --- */
 enum value_opts {
 	V_SECRET_OK = 1 << 0,   /* the field may carry a secret */
@@ -108,6 +116,9 @@ int cl_get_str(struct loader *L, const yaml_node_t *n, const char *what, char **
 int cl_get_bool(struct loader *L, const yaml_node_t *n, const char *what, int *out);
 int cl_get_int(struct loader *L, const yaml_node_t *n, const char *what, long min, long max, long *out);
 int cl_get_duration(struct loader *L, const yaml_node_t *n, const char *what, long *out);
+/* Sizes (compose_parse_bytes; "-1" too when minus_one_ok) and CPUs (x 1e9). */
+int cl_get_bytes(struct loader *L, const yaml_node_t *n, const char *what, int minus_one_ok, long long *out);
+int cl_get_cpus(struct loader *L, const yaml_node_t *n, const char *what, long long *out_nano);
 /* Service, network, volume and profile names: [A-Za-z0-9][A-Za-z0-9_.-]*, bounded. */
 int cl_valid_name(const char *s, size_t max);
 int cl_check_name(struct loader *L, const yaml_node_t *n, const char *what, const char *s);
@@ -124,8 +135,11 @@ char *cl_argv_shown(struct loader *L, const struct compose_argv *a, const yaml_n
 typedef int (*item_check_fn)(struct loader *L, const yaml_node_t *n, const char *what, const char *s);
 int cl_get_strlist(struct loader *L, const yaml_node_t *n, const char *what, int string_ok,
 		   item_check_fn check, char ***out, size_t *count);
-int cl_get_kv(struct loader *L, const yaml_node_t *n, const char *what, const char *seps,
+/* dups_ok: the list form may repeat a key (extra_hosts: one host, several addresses). */
+int cl_get_kv(struct loader *L, const yaml_node_t *n, const char *what, const char *seps, int dups_ok,
 	      struct compose_kv **out, size_t *count);
+/* The node of entry i that cl_get_kv read from n (the key of a map, the item of a list). */
+const yaml_node_t *cl_kv_node(struct loader *L, const yaml_node_t *n, size_t i);
 
 /* --- services (compose_service.c, compose_net.c, compose_storage.c) --- */
 struct svc_ctx {
@@ -140,5 +154,17 @@ int cs_networks(struct svc_ctx *x, yaml_node_t *n);
 int cs_extra_hosts(struct svc_ctx *x, yaml_node_t *v);
 int cs_volumes(struct svc_ctx *x, yaml_node_t *n);
 int cs_tmpfs(struct svc_ctx *x, yaml_node_t *v);
+/* compose_host.c */
+int cs_mem_limit(struct svc_ctx *x, yaml_node_t *v);
+int cs_mem_reservation(struct svc_ctx *x, yaml_node_t *v);
+int cs_memswap_limit(struct svc_ctx *x, yaml_node_t *v);
+int cs_cpus(struct svc_ctx *x, yaml_node_t *v);
+int cs_pids_limit(struct svc_ctx *x, yaml_node_t *v);
+int cs_deploy(struct svc_ctx *x, yaml_node_t *n);
+int cs_logging(struct svc_ctx *x, yaml_node_t *n);
+int cs_ulimits(struct svc_ctx *x, yaml_node_t *n);
+int cs_cap_add(struct svc_ctx *x, yaml_node_t *v);
+int cs_cap_drop(struct svc_ctx *x, yaml_node_t *v);
+int cs_sysctls(struct svc_ctx *x, yaml_node_t *n);
 
 #endif

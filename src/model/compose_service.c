@@ -386,9 +386,23 @@ static int f_restart(struct svc_ctx *x, yaml_node_t *v)
 		    cl_shown(b, v, s->restart));
 }
 
+/* Labels of the service; dive.* and com.docker.compose.* are dive's own (apply.h). */
 static int f_labels(struct svc_ctx *x, yaml_node_t *v)
 {
-	return cl_get_kv(x->L, v, x->what, "=", &x->s->labels, &x->s->nlabels);
+	size_t i;
+	char b[80];
+	int rc;
+
+	if ((rc = cl_get_kv(x->L, v, x->what, "=", 0, &x->s->labels, &x->s->nlabels)) < 0)
+		return rc;
+	for (i = 0; i < x->s->nlabels; i++) {
+		const char *k = x->s->labels[i].key;
+
+		if (!strncmp(k, "dive.", 5) || !strncmp(k, "com.docker.compose.", 19))
+			return cl_fail(x->L, cl_kv_node(x->L, v, i), "%s: '%s' is a label dive sets itself", x->what,
+				       cl_shown(b, cl_kv_node(x->L, v, i), k));
+	}
+	return 0;
 }
 
 static int f_user(struct svc_ctx *x, yaml_node_t *v)
@@ -440,15 +454,30 @@ static const struct {
 	{ "extra_hosts", cs_extra_hosts },
 	{ "working_dir", f_working_dir },
 	{ "profiles", f_profiles },
+	{ "mem_limit", cs_mem_limit },
+	{ "mem_reservation", cs_mem_reservation },
+	{ "memswap_limit", cs_memswap_limit },
+	{ "cpus", cs_cpus },
+	{ "pids_limit", cs_pids_limit },
+	{ "deploy", cs_deploy },
+	{ "logging", cs_logging },
+	{ "ulimits", cs_ulimits },
+	{ "cap_add", cs_cap_add },
+	{ "cap_drop", cs_cap_drop },
+	{ "sysctls", cs_sysctls },
 };
 
 /* Compose keys dive knows and refuses, so the message says so rather than "unknown". */
 static const char *const service_refused[] = {
-	"build", "deploy", "secrets", "configs", "extends", "links", "external_links", "network_mode",
-	"volumes_from", "pid", "ipc", "privileged", "cap_add", "cap_drop", "devices", "ulimits", "logging",
-	"stop_grace_period", "stop_signal", "hostname", "domainname", "dns", "dns_search", "expose", "sysctls",
-	"security_opt", "shm_size", "mem_limit", "cpus", "platform", "pull_policy", "scale", "stdin_open", "tty",
-	"read_only", "develop", "attach", "post_start", "pre_stop", "userns_mode", "cgroup", "runtime",
+	"build", "secrets", "configs", "extends", "links", "external_links", "network_mode",
+	"volumes_from", "pid", "ipc", "privileged", "devices", "stop_grace_period", "stop_signal", "hostname",
+	"domainname", "dns", "dns_search", "dns_opt", "expose", "security_opt", "shm_size", "platform",
+	"pull_policy", "scale", "stdin_open", "tty", "read_only", "develop", "attach", "post_start", "pre_stop",
+	"userns_mode", "cgroup", "cgroup_parent", "runtime", "cpu_count", "cpu_percent", "cpu_shares",
+	"cpu_period", "cpu_quota", "cpu_rt_runtime", "cpu_rt_period", "cpuset", "blkio_config", "oom_kill_disable",
+	"oom_score_adj", "mem_swappiness", "group_add", "isolation", "mac_address", "device_cgroup_rules", "gpus",
+	"storage_opt", "uts", "credential_spec", "annotations", "label_file", "models", "use_api_socket",
+	"log_driver", "log_opt",
 };
 
 int cl_parse_service(struct loader *L, yaml_node_t *k, yaml_node_t *n, struct compose_service *s)

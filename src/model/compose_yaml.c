@@ -194,6 +194,128 @@ int cl_check_seq(struct loader *L, const yaml_node_t *n, const char *what)
 
 
 /* ------------------------------------------------------------------ */
+/* Merge keys */
+
+#define MERGE_DEPTH_MAX 64
+
+static int is_merge_key(const yaml_node_t *k)
+{
+	return k->type == YAML_SCALAR_NODE && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       !strcmp((const char *)k->data.scalar.value, "<<");
+}
+
+static int has_key(struct loader *L, const yaml_node_pair_t *pairs, size_t n, const yaml_node_t *k)
+{
+	size_t i;
+
+	if (k->type != YAML_SCALAR_NODE)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const yaml_node_t *k2 = cl_node_at(L, pairs[i].key);
+
+		if (k2->type == YAML_SCALAR_NODE && !strcmp(KEY(k2), KEY(k)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Map id with its merge keys resolved: its own pairs, then those of each
+ * source not written already (sources in order, each resolved first).
+ * state: 0 not seen, 1 being resolved (a source that is its own ancestor),
+ * 2 done.  *budget bounds the pairs merges may add in the whole document.
+ */
+static int merge_map(struct loader *L, int id, unsigned char *state, int depth, size_t *budget)
+{
+	yaml_node_t *n = cl_node_at(L, id), *k, *v;
+	yaml_node_pair_t *p, *out = NULL;
+	size_t nout = 0, cap = 0;
+	int rc = 0, merges = 0;
+
+	if (n->type != YAML_MAPPING_NODE || state[id] == 2)
+		return 0;
+	if (state[id] == 1)
+		return cl_fail(L, n, "a merge key ('<<') takes in the map it is part of");
+	if (depth > MERGE_DEPTH_MAX)
+		return cl_fail(L, n, "merge keys ('<<') chained deeper than %d maps", MERGE_DEPTH_MAX);
+	state[id] = 1;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
+		merges += is_merge_key(cl_node_at(L, p->key));
+	if (!merges)
+		goto done;
+	cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	out = xcalloc(cap, sizeof(*out));
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
+		if (!is_merge_key(cl_node_at(L, p->key)))
+			out[nout++] = *p;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && rc == 0; p++) {
+		int one[1], *src = one, nsrc = 1, i;
+
+		k = cl_node_at(L, p->key);
+		if (!is_merge_key(k))
+			continue;
+		v = cl_node_at(L, p->value);
+		if (v->type == YAML_SEQUENCE_NODE) {
+			nsrc = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+			src = v->data.sequence.items.start;
+		} else {
+			one[0] = p->value;
+		}
+		for (i = 0; i < nsrc && rc == 0; i++) {
+			yaml_node_t *m = cl_node_at(L, src[i]);
+			yaml_node_pair_t *q;
+
+			if (m->type != YAML_MAPPING_NODE) {
+				rc = cl_fail(L, m, "a merge key ('<<') takes a map or a list of maps, not %s",
+					     cl_kind_name(m));
+				break;
+			}
+			if ((rc = merge_map(L, src[i], state, depth + 1, budget)) < 0)
+				break;
+			m = cl_node_at(L, src[i]);
+			for (q = m->data.mapping.pairs.start; q < m->data.mapping.pairs.top; q++) {
+				if (has_key(L, out, nout, cl_node_at(L, q->key)))
+					continue;
+				if (*budget == 0) {
+					rc = cl_fail(L, n, "merge keys ('<<') add more than %d keys", COMPOSE_NODES_MAX);
+					break;
+				}
+				--*budget;
+				if (nout == cap) {
+					cap = 2 * cap + 8;
+					out = xrealloc(out, cap * sizeof(*out));
+				}
+				out[nout++] = *q;
+			}
+		}
+	}
+	if (rc < 0) {
+		free(out);
+		return rc;
+	}
+	/* the document frees pairs.start with free() (libyaml's yaml_free) */
+	free(n->data.mapping.pairs.start);
+	n->data.mapping.pairs.start = out;
+	n->data.mapping.pairs.top = out + nout;
+	n->data.mapping.pairs.end = out + cap;
+done:
+	state[id] = 2;
+	return 0;
+}
+
+int cl_merge_keys(struct loader *L)
+{
+	size_t count = (size_t)(L->doc.nodes.top - L->doc.nodes.start), i, budget = COMPOSE_NODES_MAX;
+	unsigned char *state = xcalloc(count + 1, 1);
+	int rc = 0;
+
+	for (i = 1; i <= count && rc == 0; i++)
+		rc = merge_map(L, (int)i, state, 0, &budget);
+	free(state);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Values */
 
 int cl_is_declared_secret(const struct loader *L, const char *name)
@@ -343,6 +465,29 @@ int cl_get_int(struct loader *L, const yaml_node_t *n, const char *what, long mi
 	return rc;
 }
 
+/* "12", "1.5", ".5": the number at p and what follows it, or NULL (no digit, or above 1e15). */
+static const char *decimal(const char *p, double *out)
+{
+	double v = 0, scale = 1;
+	int digits = 0;
+
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (*p++ - '0');
+		if (++digits > 15)
+			return NULL;
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			scale /= 10;
+			v += (*p++ - '0') * scale;
+			digits++;
+		}
+	}
+	*out = v;
+	return digits ? p : NULL;
+}
+
 int compose_parse_duration(long *out_ms, const char *s)
 {
 	static const struct {
@@ -361,25 +506,10 @@ int compose_parse_duration(long *out_ms, const char *s)
 		return 0;
 	}
 	while (*p) {
-		double v = 0, scale = 1;
-		int digits = 0;
+		double v;
 		size_t u;
 
-		while (*p >= '0' && *p <= '9') {
-			v = v * 10 + (*p++ - '0');
-			digits++;
-			if (v > 1e12)
-				return DIVE_EUSAGE;
-		}
-		if (*p == '.') {
-			p++;
-			while (*p >= '0' && *p <= '9') {
-				scale /= 10;
-				v += (*p++ - '0') * scale;
-				digits++;
-			}
-		}
-		if (!digits)
+		if (!(p = decimal(p, &v)))
 			return DIVE_EUSAGE;
 		for (u = 0; u < ARRAY_SIZE(units); u++)
 			if (!strncmp(p, units[u].unit, strlen(units[u].unit)))
@@ -413,6 +543,76 @@ int cl_get_duration(struct loader *L, const yaml_node_t *n, const char *what, lo
 		rc = cl_fail(L, n, "%s: bad duration '%s' (use a number and a unit, as in 10s, 1m30s or 500ms; at most 24h)",
 			  what, cl_shown(b, n, s));
 	}
+	free(s);
+	return rc;
+}
+
+int compose_parse_bytes(long long *out, const char *s)
+{
+	static const char units[] = "bkmgtp";
+	const char *p, *u;
+	double v, mult = 1;
+
+	if (!(p = decimal(s, &v)))
+		return DIVE_EUSAGE;
+	if (*p == ' ' && p[1])
+		p++;
+	if (*p && (u = strchr(units, *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p)) != NULL) {
+		int i;
+
+		for (i = 0; i < u - units; i++)
+			mult *= 1024;
+		p++;
+		if (u != units && (*p == 'i' || *p == 'I'))
+			p++;
+		if (u != units && (*p == 'b' || *p == 'B'))
+			p++;
+	}
+	if (*p || v * mult > (double)COMPOSE_BYTES_MAX)
+		return DIVE_EUSAGE;
+	*out = (long long)(v * mult + 0.5);
+	return 0;
+}
+
+int cl_get_bytes(struct loader *L, const yaml_node_t *n, const char *what, int minus_one_ok, long long *out)
+{
+	unsigned f;
+	char *s, b[80];
+	int rc;
+
+	if ((rc = cl_value(L, n, what, 0, &s, &f)) < 0)
+		return rc;
+	if (f & INTERP_PLACEHOLDER)
+		*out = 0;
+	else if (minus_one_ok && !strcmp(s, "-1"))
+		*out = -1;
+	else if (compose_parse_bytes(out, s) < 0)
+		rc = cl_fail(L, n, "%s: bad size '%s' (a number of bytes, or with a unit: 512m, 1g, 1.5GiB)", what,
+			     cl_shown(b, n, s));
+	free(s);
+	return rc;
+}
+
+int cl_get_cpus(struct loader *L, const yaml_node_t *n, const char *what, long long *out_nano)
+{
+	unsigned f;
+	char *s, *end, b[80];
+	double v;
+	int rc;
+
+	if ((rc = cl_value(L, n, what, 0, &s, &f)) < 0)
+		return rc;
+	if (f & INTERP_PLACEHOLDER) {
+		*out_nano = 0;
+		free(s);
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(s[0] >= '0' && s[0] <= '9') || v < 0.001 || v > 1024)
+		rc = cl_fail(L, n, "%s must be a number of CPUs from 0.001 to 1024, not '%s'", what, cl_shown(b, n, s));
+	else
+		*out_nano = (long long)(v * 1e9 + 0.5);
 	free(s);
 	return rc;
 }
@@ -483,6 +683,12 @@ int cl_get_names(struct loader *L, const yaml_node_t *n, const char *what, char 
 			return rc;
 	}
 	return 0;
+}
+
+const yaml_node_t *cl_kv_node(struct loader *L, const yaml_node_t *n, size_t i)
+{
+	return cl_node_at(L, n->type == YAML_MAPPING_NODE ? n->data.mapping.pairs.start[i].key
+							  : n->data.sequence.items.start[i]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -715,8 +921,8 @@ int cl_get_strlist(struct loader *L, const yaml_node_t *n, const char *what, int
  * map (null values become ""); labels and extra_hosts.  seps: the
  * separators tried in order in the list form.
  */
-int cl_get_kv(struct loader *L, const yaml_node_t *n, const char *what, const char *seps,
-		  struct compose_kv **out, size_t *count)
+int cl_get_kv(struct loader *L, const yaml_node_t *n, const char *what, const char *seps, int dups_ok,
+	      struct compose_kv **out, size_t *count)
 {
 	yaml_node_pair_t *p;
 	yaml_node_item_t *it;
@@ -761,7 +967,7 @@ int cl_get_kv(struct loader *L, const yaml_node_t *n, const char *what, const ch
 		free(s);
 		if (!*kv->key)
 			return cl_fail(L, v, "%s: an entry has no name", what);
-		for (i = 0; i + 1 < *count; i++)
+		for (i = 0; !dups_ok && i + 1 < *count; i++)
 			if (!strcmp((*out)[i].key, kv->key))
 				return cl_fail(L, v, "%s: duplicate entry '%s' (first on line %d)", what,
 					    cl_shown(b, v, kv->key), (*out)[i].line);

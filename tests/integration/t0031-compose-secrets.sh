@@ -102,7 +102,7 @@ services:
   db:
     image: x
     volumes: ["${DB_PASSWORD}"]'
-add "bad volume mode" '
+add "bad volume option" '
 services:
   db:
     image: x
