@@ -236,7 +236,7 @@ static int add_env_file(cJSON *env, const char *service, size_t index, const cha
 /*
  * Compose's own labels, beside dive's, so `docker compose ls/ps/logs -p
  * PROJECT` show dive's stacks.  For reading only: dive never reads them,
- * its dive.* labels stay the source (docs/architecture/compose-labels.md).
+ * its dive.* labels stay the source (apply.h).
  */
 static void compose_labels(cJSON *labels, const struct apply *a, const struct compose_service *s, const char *hash)
 {
