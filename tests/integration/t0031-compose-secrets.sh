@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # t0031: no value from the environment reaches a message (issue 10, item 3).
+# The cases cover every refusal of the loader that quotes a value, the
+# keys of issue 19 included.
 # DB_PASSWORD holds a secret; every stack file below interpolates it into a
 # field whose value makes the loader (or the graph) refuse the file.  Each is
 # read by `dive graph --file` twice (DB_PASSWORD a plain variable, then
@@ -175,6 +177,71 @@ name: "${DB_PASSWORD}"
 services:
   db:
     image: x'
+add "bad size" '
+services:
+  db:
+    image: x
+    mem_limit: "${DB_PASSWORD}"'
+add "must be a number of CPUs" '
+services:
+  db:
+    image: x
+    deploy: {resources: {limits: {cpus: "${DB_PASSWORD}"}}}'
+add "must be a whole number" '
+services:
+  db:
+    image: x
+    ulimits: {nofile: "${DB_PASSWORD}"}'
+add "is not a capability" '
+services:
+  db:
+    image: x
+    cap_add: ["${DB_PASSWORD}"]'
+add "is not a sysctl name" '
+services:
+  db:
+    image: x
+    sysctls: ["${DB_PASSWORD}=1"]'
+add "invalid driver name" '
+services:
+  db:
+    image: x
+    logging: {driver: "${DB_PASSWORD}/x y"}'
+add "bad port" '
+services:
+  db:
+    image: x
+    ports: [{target: 80, published: "${DB_PASSWORD}"}]'
+add "is not an IP address" '
+services:
+  db:
+    image: x
+    ports: [{target: 80, host_ip: "${DB_PASSWORD}"}]'
+add "must be tcp, udp or sctp" '
+services:
+  db:
+    image: x
+    ports: [{target: 80, protocol: "${DB_PASSWORD}"}]'
+add "is not supported by dive (volume, bind or tmpfs)" '
+services:
+  db:
+    image: x
+    volumes: [{type: "${DB_PASSWORD}", target: /x}]'
+add "must be an octal mode" '
+services:
+  db:
+    image: x
+    volumes: [{type: tmpfs, target: /x, tmpfs: {mode: "${DB_PASSWORD}"}}]'
+add "bad volume option" '
+services:
+  db:
+    image: x
+    volumes: ["/a:/b:ro,${DB_PASSWORD}"]'
+add "is a label dive sets itself" '
+services:
+  db:
+    image: x
+    labels: ["dive.${DB_PASSWORD}=1"]'
 add "is not an http://" '
 services:
   db:
