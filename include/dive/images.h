@@ -3,8 +3,10 @@
  * production image names of the stack files map to them (the local profile).
  *
  * Recipes are a table (src/engine/images.c): the local name, the production
- * names it stands for, the host programs it copies in (with the shared
- * libraries ldd says they load) and images/<name>/{entry,health}.  A build
+ * names it stands for, and either a build context kept in images/<name>/
+ * or the host files it copies in, listed with the Debian package of each
+ * in images/<name>/host-files (hostfiles.h; programs come with the shared
+ * libraries ldd says they load), plus images/<name>/{entry,health}.  A build
  * is skipped when an image with the same recipe hash exists.
  */
 #ifndef DIVE_IMAGES_H
@@ -19,6 +21,8 @@ struct image_recipe;
 size_t images_count(void);
 const char *images_name(size_t i);         /* "postgres" */
 const char *images_local(size_t i);        /* "dive/postgres:local" */
+/* 1 when the image is made of host files (images/<name>/host-files, hostfiles.h), 0 for a build context. */
+int images_from_host(size_t i);
 
 /*
  * The local image for a production image name ("postgres:15-alpine" ->

@@ -19,6 +19,9 @@
  * (and inside waits that poll pipeline_interrupted()): the state becomes
  * INTERRUPTED, the lock is released, DIVE_EINTR is returned.
  *
+ * The preflight phase runs in every run, whatever phase it starts at
+ * (--from-phase, --resume): it checks and changes nothing.
+ *
  * --dry-run: no lock, no run, no state row; phases run with
  * pipeline_dry_run() true and pipeline_step() only adds the step to the plan.
  */

@@ -6,6 +6,7 @@
 
 #include "dive/buf.h"
 #include "dive/error.h"
+#include "dive/file.h"
 #include "dive/lock.h"
 #include "dive/log.h"
 #include "dive/migrate.h"
@@ -76,22 +77,13 @@ static int cmp_migration(const void *a, const void *b)
 static int read_file(char **out, size_t *len, const char *path)
 {
 	struct dive_buf b;
-	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "rb");
+	int rc = dive_file_read(&b, path, MIGRATION_MAX_BYTES, "migration");
 
-	if (!f)
-		return dive_error_set(DIVE_EUSAGE, "cannot read migration '%s'", path);
-	dive_buf_init(&b, MIGRATION_MAX_BYTES);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (dive_buf_add(&b, chunk, n) < 0) {
-			fclose(f);
-			dive_buf_release(&b);
-			return dive_error_set(DIVE_EUSAGE, "migration '%s' is larger than %u bytes", path,
-					      MIGRATION_MAX_BYTES);
-		}
+	if (rc < 0) {
+		dive_buf_release(&b);
+		return rc == DIVE_ETOOBIG || rc == DIVE_ENOTFOUND ? dive_error_set(DIVE_EUSAGE, "%s", dive_error_last())
+								   : rc;
 	}
-	fclose(f);
 	*len = b.len;
 	*out = dive_buf_detach(&b);
 	return 0;
@@ -122,8 +114,8 @@ int migration_set_load(struct migration_set *out, const char *dir)
 	out->owned = 1;
 	out->items = xcalloc(cap, sizeof(*out->items));
 	while ((e = readdir(d))) {
-		char *path, *sql;
-		size_t len;
+		char *path, *sql = NULL;
+		size_t len = 0;
 
 		if (e->d_name[0] == '.' || strlen(e->d_name) < 4 || strcmp(e->d_name + strlen(e->d_name) - 4, ".sql"))
 			continue;

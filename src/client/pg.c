@@ -28,8 +28,48 @@ static void chomp_message(char *dst, size_t n, const char *src)
 	while (len && (dst[len - 1] == '\n' || dst[len - 1] == ' '))
 		dst[--len] = '\0';
 	for (char *p = dst; *p; p++)
-		if (*p == '\n')
+		if (*p == '\n' || *p == '\t')
 			*p = ' ';
+}
+
+/* Every occurrence of secret in msg replaced by "***" (libpq may echo what it was given). */
+static void scrub(char *msg, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	char *p;
+
+	if (n == 0)
+		return;
+	while ((p = strstr(msg, secret)) != NULL) {
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+		memcpy(p, "***", 3);
+	}
+}
+
+/*
+ * The URI parsed before anything connects: a malformed one is bad input
+ * (DIVE_EUSAGE), and libpq's parse message is never shown, because it quotes
+ * the URI, password included.  *password is the parsed password (for
+ * scrubbing later messages), or NULL; release opts with PQconninfoFree.
+ */
+static int parse_url(PQconninfoOption **opts, const char **password, const char *url)
+{
+	char *err = NULL;
+	PQconninfoOption *o;
+
+	*password = NULL;
+	*opts = PQconninfoParse(url, &err);
+	if (!*opts) {
+		if (err)
+			PQfreemem(err);
+		return dive_error_set(DIVE_EUSAGE, "the state store URL is not a valid postgresql:// URI "
+						   "(check its percent-encoding; special characters in a password must be "
+						   "written %%XX)");
+	}
+	for (o = *opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			*password = o->val;
+	return 0;
 }
 
 int pg_connect(PGconn **out, const char *url, const char *application_name)
@@ -40,7 +80,10 @@ int pg_connect(PGconn **out, const char *url, const char *application_name)
 	const char *vals[] = { url, application_name ? application_name : "dive", "5", "1",
 			       "5", "2", "3", "10000", NULL };
 	char msg[512];
+	PQconninfoOption *opts = NULL;
+	const char *password = NULL;
 	PGconn *c;
+	int rc;
 
 	*out = NULL;
 	if (!url || !*url)
@@ -49,14 +92,21 @@ int pg_connect(PGconn **out, const char *url, const char *application_name)
 		return dive_error_set(DIVE_EUSAGE, "the state store URL is longer than %d bytes", PG_URL_MAX);
 	if (strncmp(url, "postgresql://", 13) && strncmp(url, "postgres://", 11) && !strchr(url, '='))
 		return dive_error_set(DIVE_EUSAGE, "the state store URL must be a postgresql:// URI");
+	if ((rc = parse_url(&opts, &password, url)) < 0)
+		return rc;
 	c = PQconnectdbParams(keys, vals, 1);
-	if (!c)
+	if (!c) {
+		PQconninfoFree(opts);
 		return dive_error_set(DIVE_EFAIL, "cannot allocate a PostgreSQL connection");
+	}
 	if (PQstatus(c) != CONNECTION_OK) {
 		chomp_message(msg, sizeof(msg), PQerrorMessage(c));
+		scrub(msg, password);
+		PQconninfoFree(opts);
 		PQfinish(c);
 		return dive_error_set(DIVE_EUNAVAIL, "cannot connect to the state store: %s", msg);
 	}
+	PQconninfoFree(opts);
 	*out = c;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "dive/buf.h"
 #include "dive/country.h"
 #include "dive/error.h"
+#include "dive/file.h"
 #include "dive/exitcode.h"
 #include "dive/legacy.h"
 #include "dive/lock.h"
@@ -164,29 +165,6 @@ static int cmd_state_history(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return DIVE_EXIT_OK;
 }
 
-static int read_bounded(struct dive_buf *b, const char *path)
-{
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return dive_error_set(DIVE_EUSAGE, "cannot open");
-	dive_buf_init(b, LEGACY_MAX_BYTES);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (dive_buf_add(b, chunk, n) < 0) {
-			fclose(f);
-			return dive_error_set(DIVE_EUSAGE, "larger than %d bytes", LEGACY_MAX_BYTES);
-		}
-	}
-	if (ferror(f)) {
-		fclose(f);
-		return dive_error_set(DIVE_EUSAGE, "read error");
-	}
-	fclose(f);
-	return 0;
-}
-
 static void add_entry(cJSON *arr, const char *file, const char *code, const char *what)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -237,7 +215,7 @@ static int cmd_state_import_legacy(struct dive_ctx *ctx, const struct dive_inv *
 		}
 		snprintf(code, sizeof(code), "%s", c->code);
 		path = xasprintf("%s/%s", dir, e->d_name);
-		rc = read_bounded(&b, path);
+		rc = dive_file_read(&b, path, LEGACY_MAX_BYTES, "legacy state file");
 		free(path);
 		if (rc == 0)
 			rc = legacy_state_parse(&ls, dive_buf_str(&b), b.len);

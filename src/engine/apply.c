@@ -1,17 +1,14 @@
 /* apply.c - a stack file made real on the engine, idempotently (see apply.h). */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "dive/apply.h"
 #include "dive/buf.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
+#include "dive/file.h"
 #include "dive/http.h"
 #include "dive/images.h"
 #include "dive/xalloc.h"
@@ -197,36 +194,20 @@ static cJSON *argv_json(const struct compose_argv *v)
 static int add_env_file(cJSON *env, const char *service, size_t index, const char *path)
 {
 	struct dive_buf b;
-	struct stat st;
-	char chunk[4096], *line, *save = NULL;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc = 0;
+	char *line, *save = NULL;
+	int rc = dive_file_read(&b, path, ENV_FILE_MAX, "env_file");
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = dive_error_set(DIVE_EUSAGE, "service '%s': cannot read env_file %zu: %s", service, index + 1,
-				    fd < 0 ? strerror(errno) : "not a regular file");
-		if (fd >= 0)
-			close(fd);
-		return rc;
+	if (rc < 0) {
+		/* dive_file_read's message names the path: say the service and the entry instead */
+		dive_buf_release(&b);
+		return dive_error_set(rc == DIVE_ENOTFOUND ? DIVE_EUSAGE : rc, "service '%s': cannot read env_file %zu (%s)",
+				      service, index + 1, rc == DIVE_ENOTFOUND ? "it does not exist"
+						  : rc == DIVE_ETOOBIG ? "larger than 256 KiB"
+						  : "not a readable regular file");
 	}
-	dive_buf_init(&b, ENV_FILE_MAX);
-	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = dive_error_set(DIVE_EUSAGE, "service '%s': cannot read env_file %zu: %s", service,
-					    index + 1, strerror(errno));
-		else if (dive_buf_add(&b, chunk, (size_t)n) < 0)
-			rc = dive_error_set(DIVE_EUSAGE, "service '%s': env_file %zu is larger than %d bytes", service,
-					    index + 1, ENV_FILE_MAX);
-	}
-	explicit_bzero(chunk, sizeof(chunk));
-	close(fd);
-	if (rc == 0)
-		for (line = strtok_r(b.ptr ? b.ptr : (char *)"", "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save))
-			if (line[0] != '#' && strchr(line, '='))
-				cJSON_AddItemToArray(env, cJSON_CreateString(line));
+	for (line = strtok_r(b.ptr ? b.ptr : (char *)"", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#' && strchr(line, '='))
+			cJSON_AddItemToArray(env, cJSON_CreateString(line));
 	if (b.ptr)
 		explicit_bzero(b.ptr, b.alloc);
 	dive_buf_release(&b);

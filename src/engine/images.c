@@ -10,6 +10,7 @@
 
 #include "dive/errcodes.h"
 #include "dive/error.h"
+#include "dive/hostfiles.h"
 #include "dive/images.h"
 #include "dive/sha256.h"
 #include "dive/tar.h"
@@ -22,6 +23,8 @@ struct image_ctx {
 	struct tar *t;
 	struct sha256 *h;          /* the recipe hash, fed with every input */
 	const char *source_dir;
+	const char *name;           /* the recipe, for messages and images/<name>/ */
+	const char *image;          /* its local image name, for messages */
 	char libs[LDD_MAX_LIBS][PATH_MAX];
 	int nlibs;
 	char skip_under[PATH_MAX];  /* a host tree copied whole (the JDK) */
@@ -65,7 +68,7 @@ static int add_file_as(struct image_ctx *c, const char *host, const char *dest)
 	int rc;
 
 	if (!realpath(host, real))
-		return dive_error_set(DIVE_EUSAGE, "image '%s' needs '%s', which is missing", "?", host);
+		return dive_error_set(DIVE_EUSAGE, "image '%s' needs '%s', which is missing", c->image, host);
 	name = rootfs_name(dest);
 	rc = tar_add_path(c->t, name, real);
 	free(name);
@@ -178,18 +181,19 @@ static const char *need_env(const char *var, const char *image)
 	return v;
 }
 
-/* --- recipes ------------------------------------------------------------------- */
+/* --- what each kind of host file brings -------------------------------------------- */
 
-static int collect_base(struct image_ctx *c)
+/* busybox, and a link in /bin for every applet it has */
+static int add_busybox(struct image_ctx *c, const char *host, const char *dest)
 {
-	char applet[64];
+	char applet[64], cmd[PATH_MAX + 32];
 	FILE *p;
 	int rc, n = 0;
 
-	if ((rc = add_file_as(c, "/bin/busybox", "/bin/busybox")) < 0)
+	if ((rc = add_file_as(c, host, dest)) < 0)
 		return rc;
-	/* every applet this busybox has, as a link in /bin */
-	p = popen("/bin/busybox --list 2>/dev/null", "r");
+	snprintf(cmd, sizeof(cmd), "'%s' --list 2>/dev/null", host);
+	p = popen(cmd, "r");
 	if (!p)
 		return dive_error_set(DIVE_EFAIL, "cannot list busybox applets");
 	while (rc == 0 && n++ < 1024 && fgets(applet, sizeof(applet), p)) {
@@ -204,119 +208,116 @@ static int collect_base(struct image_ctx *c)
 		free(name);
 	}
 	pclose(p);
-	if (rc == 0)
-		rc = tar_add_dir(c->t, "rootfs/tmp", 01777);
-	return rc < 0 ? rc : add_passwd(c);
+	return rc;
 }
 
-static int collect_postgres(struct image_ctx *c)
+static int add_tree(struct image_ctx *c, const char *host, const char *dest)
 {
-	static const char *const bins[] = { "postgres", "initdb", "pg_ctl", "pg_isready", "psql" };
-	size_t i;
-	int rc = 0;
+	char *prefix = rootfs_name(dest);
+	int rc;
 
-	for (i = 0; i < sizeof(bins) / sizeof(bins[0]) && rc == 0; i++) {
-		char *p = xasprintf("/usr/lib/postgresql/15/bin/%s", bins[i]);
-
-		rc = add_program(c, p, p);
-		free(p);
+	if (access(host, R_OK | X_OK) < 0) {
+		free(prefix);
+		return dive_error_set(DIVE_EUSAGE, "image '%s' needs the directory '%s', which is missing", c->image,
+				      host);
 	}
-	if (rc == 0)
-		rc = tar_add_tree(c->t, "rootfs/usr/lib/postgresql/15/lib", "/usr/lib/postgresql/15/lib");
-	if (rc == 0)
-		rc = tar_add_tree(c->t, "rootfs/usr/share/postgresql/15", "/usr/share/postgresql/15");
-	if (rc == 0)
-		rc = add_file_as(c, "/usr/share/zoneinfo/Etc/UTC", "/usr/share/zoneinfo/Etc/UTC");
-	if (rc == 0)
-		rc = add_file_as(c, "/usr/share/zoneinfo/UTC", "/usr/share/zoneinfo/UTC");
-	hash_input(c, "tree", "/usr/lib/postgresql/15/lib");
-	if (rc == 0)
-		rc = add_passwd(c);
-	return rc < 0 ? rc : add_scripts(c, "postgres");
+	rc = tar_add_tree(c->t, prefix, host);
+	hash_input(c, "tree", host);
+	free(prefix);
+	return rc;
 }
 
-static int collect_redis(struct image_ctx *c)
+/* A Java home: the tree, its trust store (a link out of the tree on Debian), the JVM's libraries. */
+static int add_jdk(struct image_ctx *c, const char *java, const char *dest)
 {
-	int rc = add_program(c, "/usr/bin/redis-server", "/usr/bin/redis-server");
+	static const char *const loaded[] = { "bin/java", "lib/server/libjvm.so", "lib/libnet.so", "lib/libnio.so" };
+	char target[PATH_MAX], *p;
+	ssize_t n;
+	size_t i;
+	int rc = add_tree(c, java, dest);
 
-	if (rc == 0)
-		rc = add_program(c, "/usr/bin/redis-cli", "/usr/bin/redis-cli");
-	return rc < 0 ? rc : add_scripts(c, "redis");
-}
-
-static int collect_mongodb(struct image_ctx *c)
-{
-	const char *bin = need_env("DIVE_FERRETDB_BIN", "mongodb");
-	int rc;
-
-	if (!bin)
-		return DIVE_EUSAGE;
-	rc = add_program(c, bin, "/usr/local/bin/ferretdb");
-	return rc < 0 ? rc : add_scripts(c, "mongodb");
-}
-
-static int collect_opa(struct image_ctx *c)
-{
-	const char *bin = need_env("DIVE_OPA_BIN", "opa");
-	int rc;
-
-	if (!bin)
-		return DIVE_EUSAGE;
-	rc = add_program(c, bin, "/usr/local/bin/opa");
-	return rc < 0 ? rc : add_scripts(c, "opa");
-}
-
-static int collect_keycloak(struct image_ctx *c)
-{
-	const char *dist = need_env("DIVE_KEYCLOAK_DIST", "keycloak"), *java;
-	char *p;
-	int rc;
-
-	if (!dist || !(java = need_env("DIVE_JAVA_HOME", "keycloak")))
-		return DIVE_EUSAGE;
-	/* a pristine distribution: no data/ or build output of a run */
-	rc = tar_add_tree(c->t, "rootfs/opt/keycloak", dist);
-	hash_input(c, "tree", dist);
-	if (rc == 0)
-		rc = tar_add_tree(c->t, "rootfs/opt/java", java);
-	hash_input(c, "tree", java);
+	if (rc < 0)
+		return rc;
 	if (!realpath(java, c->skip_under))
 		c->skip_under[0] = '\0';
-	/* the JDK's trust store may be a link out of its tree (Debian's ca-certificates-java) */
 	p = xasprintf("%s/lib/security/cacerts", java);
-	{
-		char target[PATH_MAX];
-		ssize_t n = readlink(p, target, sizeof(target) - 1);
+	n = readlink(p, target, sizeof(target) - 1);
+	free(p);
+	if (n > 0 && target[0] == '/') {
+		target[n] = '\0';
+		if ((rc = add_file_as(c, target, target)) < 0)
+			return rc;
+	}
+	for (i = 0; i < sizeof(loaded) / sizeof(loaded[0]) && rc == 0; i++) {
+		p = xasprintf("%s/%s", java, loaded[i]);
+		rc = add_libs(c, p);
+		free(p);
+	}
+	return rc;
+}
 
-		if (n > 0 && target[0] == '/') {
-			target[n] = '\0';
-			if (rc == 0)
-				rc = add_file_as(c, target, target);
+/* Every entry of images/<name>/host-files, then the scripts (images without a service have none). */
+static int collect_host_files(struct image_ctx *c, int scripts)
+{
+	struct hostfiles hf;
+	size_t i;
+	int rc = hostfiles_load(&hf, c->source_dir, c->name);
+
+	for (i = 0; rc == 0 && i < hf.n; i++) {
+		const struct hostfile *f = &hf.v[i];
+		const char *host = f->path, *var = hostfile_env(f);
+
+		if (var && !(host = need_env(var, c->name)))
+			rc = DIVE_EUSAGE;
+		else if (f->kind == HOSTFILE_BUSYBOX)
+			rc = add_busybox(c, host, f->dest);
+		else if (f->kind == HOSTFILE_PROGRAM)
+			rc = add_program(c, host, f->dest);
+		else if (f->kind == HOSTFILE_FILE)
+			rc = add_file_as(c, host, f->dest);
+		else if (f->kind == HOSTFILE_TREE)
+			rc = add_tree(c, host, f->dest);
+		else
+			rc = add_jdk(c, host, f->dest);
+		if (rc < 0 && hostfile_package(f) && !strstr(dive_error_last(), "install")) {
+			char msg[400];
+
+			snprintf(msg, sizeof(msg), "%s", dive_error_last());
+			rc = dive_error_set(rc, "%s (Debian package '%s': tests/env/up installs it)", msg,
+					    hostfile_package(f));
 		}
 	}
-	free(p);
-	p = xasprintf("%s/bin/java", java);
+	hostfiles_release(&hf);
 	if (rc == 0)
-		rc = add_libs(c, p);
-	free(p);
-	p = xasprintf("%s/lib/server/libjvm.so", java);
-	if (rc == 0)
-		rc = add_libs(c, p);
-	free(p);
-	p = xasprintf("%s/lib/libnet.so", java);
-	if (rc == 0)
-		rc = add_libs(c, p);
-	free(p);
-	p = xasprintf("%s/lib/libnio.so", java);
-	if (rc == 0)
-		rc = add_libs(c, p);
-	free(p);
-	return rc < 0 ? rc : add_scripts(c, "keycloak");
+		rc = add_passwd(c);
+	return rc < 0 || !scripts ? rc : add_scripts(c, c->name);
+}
+
+static int collect_base(struct image_ctx *c)
+{
+	int rc = collect_host_files(c, 0);
+
+	return rc < 0 ? rc : tar_add_dir(c->t, "rootfs/tmp", 01777);
+}
+
+static int collect_service(struct image_ctx *c)
+{
+	return collect_host_files(c, 1);
 }
 
 static const char dockerfile_scratch[] = "FROM scratch\nCOPY rootfs/ /\nCMD [\"/bin/sh\"]\n";
 static const char dockerfile_service[] =
 	"FROM dive/base:local\nCOPY rootfs/ /\nENTRYPOINT [\"/dive/entry\"]\n";
+/*
+ * Keycloak as in production: the build step (Quarkus augmentation) done
+ * once here, with the build-time options the stacks use, so every start is
+ * `kc.sh start --optimized` (no re-augmentation, no dev mode).
+ */
+static const char dockerfile_keycloak[] =
+	"FROM dive/base:local\nCOPY rootfs/ /\n"
+	"ENV JAVA_HOME=/opt/java PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+	"RUN /opt/keycloak/bin/kc.sh build --db=postgres --health-enabled=true --metrics-enabled=true\n"
+	"ENTRYPOINT [\"/dive/entry\"]\n";
 
 static const char *const prod_postgres[] = { "postgres", "docker.io/library/postgres", NULL };
 static const char *const prod_redis[] = { "redis", "docker.io/library/redis", NULL };
@@ -332,11 +333,11 @@ static const char *const prod_none[] = { NULL };
 
 static const struct image_recipe recipes[] = {
 	{ "base", "dive/base:local", prod_none, collect_base, dockerfile_scratch },
-	{ "postgres", "dive/postgres:local", prod_postgres, collect_postgres, dockerfile_service },
-	{ "redis", "dive/redis:local", prod_redis, collect_redis, dockerfile_service },
-	{ "mongodb", "dive/mongodb:local", prod_mongodb, collect_mongodb, dockerfile_service },
-	{ "opa", "dive/opa:local", prod_opa, collect_opa, dockerfile_service },
-	{ "keycloak", "dive/keycloak:local", prod_keycloak, collect_keycloak, dockerfile_service },
+	{ "postgres", "dive/postgres:local", prod_postgres, collect_service, dockerfile_service },
+	{ "redis", "dive/redis:local", prod_redis, collect_service, dockerfile_service },
+	{ "mongodb", "dive/mongodb:local", prod_mongodb, collect_service, dockerfile_service },
+	{ "opa", "dive/opa:local", prod_opa, collect_service, dockerfile_service },
+	{ "keycloak", "dive/keycloak:local", prod_keycloak, collect_service, dockerfile_keycloak },
 	{ "standin", "dive/standin:local", prod_standin, NULL, NULL },
 };
 
@@ -350,6 +351,11 @@ size_t images_count(void)
 const char *images_name(size_t i)
 {
 	return i < NRECIPES ? recipes[i].name : NULL;
+}
+
+int images_from_host(size_t i)
+{
+	return i < NRECIPES && recipes[i].collect != NULL;
 }
 
 const char *images_local(size_t i)
@@ -438,7 +444,9 @@ static int build_one(struct docker *d, const struct image_recipe *r, const char 
 	c->t = &t;
 	c->h = &h;
 	c->source_dir = source_dir;
-	if (r->dockerfile == dockerfile_service) {
+	c->name = r->name;
+	c->image = r->local;
+	if (r->dockerfile != dockerfile_scratch) {
 		/* built on the base: a new base means a new image */
 		cJSON *base = NULL;
 

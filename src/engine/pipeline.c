@@ -485,7 +485,7 @@ int pipeline_run(struct store *s, const struct pipeline_opts *o, struct pipeline
 		/* the plan: every phase, every step, no side effect at all */
 		for (i = 0; i < o->nphases; i++) {
 			p.phase = o->phases[i].phase;
-			if ((int)p.phase < o->from_phase)
+			if ((int)p.phase < o->from_phase && p.phase != DIVE_PHASE_PREFLIGHT)
 				continue;
 			rc = o->phases[i].run(&p, o->user);
 			if (rc < 0)
@@ -563,11 +563,14 @@ int pipeline_run(struct store *s, const struct pipeline_opts *o, struct pipeline
 	if (p.resuming)
 		finished_phases(&p, &done_mask);
 
-	for (i = first; i < o->nphases; i++) {
+	for (i = 0; i < o->nphases; i++) {
 		enum dive_phase ph = o->phases[i].phase;
 		int target = dive_phase_state(ph);
 		long long t0 = mono_ms();
 
+		/* preflight checks whatever phase the run starts at; it changes nothing */
+		if (i < first && ph != DIVE_PHASE_PREFLIGHT)
+			continue;
 		p.phase = ph;
 		if (p.resuming && ph != DIVE_PHASE_PREFLIGHT && (done_mask & (1u << ph))) {
 			emit(&p, PIPELINE_EV_NOTE, NULL, NULL, "phase finished before the interruption: skipped");

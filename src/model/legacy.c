@@ -75,8 +75,10 @@ int legacy_state_parse(struct legacy_state *out, const char *text, size_t len)
 		}
 		p = nl ? nl + 1 : end;
 	}
-	if (!have_state)
+	if (!have_state) {
+		legacy_state_release(out);
 		return dive_error_set(DIVE_EUSAGE, "no state= line");
+	}
 	return 0;
 }
 

@@ -159,3 +159,12 @@ parse_servers() {
 }
 
 selected() { in_list "$1" "${SELECTED[@]}"; }
+
+# install_list: the Debian packages tests/env/up installs, one per line:
+# tests/env/packages and the SOURCE column of every image recipe's
+# host-files (images/*/host-files, env: sources excluded), unique.
+install_list() {
+  { grep -hv '^[[:space:]]*\(#\|$\)' "$ENV_DIR/packages" | awk '{ print $1 }'
+    cat "$REPO_DIR"/images/*/host-files | sed 's/#.*//' | awk 'NF >= 3 && $2 !~ /^env:/ { print $2 }'
+  } | sort -u
+}

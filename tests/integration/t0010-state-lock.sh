@@ -135,6 +135,22 @@ expect_eq "$(sql "SELECT count(*) FROM dive.transitions WHERE actor = 'import-le
 expect_eq "$(ls -la "$legacy" | md5sum)" "$before" "import wrote nothing into the directory"
 rm -rf "$legacy"
 
+# files that cannot be read are reported, never hang or crash the import:
+# a FIFO with no writer, a dangling link, a directory, and a file with only metadata
+legacy=$(mktemp -d)
+mkfifo "$legacy/deu.state"
+ln -s "$legacy/nowhere" "$legacy/fra.state"
+mkdir "$legacy/esp.state"
+printf 'metadata={"mode":"deploy"}\n' >"$legacy/ita.state"
+T_RC=0
+timeout 20 "$DIVE" state import-legacy "$legacy" --json >"$T_OUT" 2>"$T_ERR" || T_RC=$?
+expect_rc 1
+expect_json
+expect_eq "$(json_get 'sorted(e["code"] for e in d["unreadable"])')" "['DEU', 'ESP', 'FRA', 'ITA']"
+expect_eq "$(json_get '[e["reason"] for e in d["unreadable"] if e["code"] == "DEU"][0].endswith("is not a regular file")')" "True"
+expect_eq "$(json_get 'len(d["imported"])')" "0"
+rm -rf "$legacy"
+
 # no state or lock command writes any file (every file-changing syscall traced)
 if command -v strace >/dev/null 2>&1; then
 	trace=$(mktemp)

@@ -159,6 +159,43 @@ expect_eq "$(ids dive-hub)" "$hub_before" "hub untouched"
 expect_eq "$(ids dive-spoke-deu)" "$deu_before" "DEU untouched"
 expect_eq "$(ids dive-spoke-esp)" "$esp_before" "ESP untouched"
 
+# up after down: every service back and healthy (was a crash: the scheduler's
+# steps ran with no pipeline when the run began after initialization)
+run spoke up FRA --json
+expect_rc 0
+expect_json
+expect_eq "$(json_get 'd["outcome"]')" "succeeded"
+expect_eq "$(state FRA)" "COMPLETE"
+run spoke status FRA --json
+expect_rc 0
+expect_eq "$(json_get 'd["healthy"]')" "True"
+# up of a spoke that was never deployed: refused before any container, secret or state change
+run spoke up ITA
+expect_rc 2
+expect_err "never initialised"
+expect_eq "$(ids dive-spoke-ita)" "" "up of an uninitialised spoke created containers"
+expect_eq "$(sql "SELECT coalesce(max(version), 0) || coalesce(max(state), 'none') FROM dive.instances WHERE code = 'ITA'")" "0UNKNOWN" "up of an uninitialised spoke changed its state"
+[ ! -e "$DIVE_INSTANCES_DIR/ita" ] || fail "up of an uninitialised spoke wrote secrets"
+# clean then deploy: a new instance from nothing
+run spoke clean FRA --yes
+expect_rc 0
+expect_eq "$(ids dive-spoke-fra)" "" "FRA containers gone"
+expect_eq "$(docker volume ls -q --filter label=dive.project=dive-spoke-fra)" "" "FRA volumes gone"
+run spoke deploy FRA
+expect_rc 0
+expect_eq "$(state FRA)" "COMPLETE"
+# the hub down then up, with DEU running all the while
+run hub down --yes
+expect_rc 0
+expect_eq "$(ids dive-hub)" "" "hub containers gone"
+expect_eq "$(state USA)" "STOPPED"
+run hub up
+expect_rc 0
+run hub status --json
+expect_rc 0
+expect_eq "$(json_get 'd["healthy"]')" "True"
+expect_eq "$(ids dive-spoke-deu)" "$deu_before" "DEU untouched by hub down and up"
+
 # secrets never reach output or the state store
 for f in "$DIVE_INSTANCES_DIR"/deu/secrets/*; do
 	v=$(cat "$f")
