@@ -13,6 +13,7 @@
  *                      (command, environment, healthcheck, depends_on ...)
  *   compose_net.c      ports, networks and extra_hosts of a service
  *   compose_storage.c  volumes and tmpfs of a service
+ *   compose_merge.c    YAML merge keys, resolved before the document is read
  *   compose_host.c     what a service asks of the host: resources, logging,
  *                      ulimits, capabilities, sysctls
  *   compose_hash.c     compose_config_hash()
@@ -90,7 +91,7 @@ int cl_raw_text(struct loader *L, const yaml_node_t *n, const char *what, const 
 int cl_check_map(struct loader *L, const yaml_node_t *n, const char *what);
 int cl_check_seq(struct loader *L, const yaml_node_t *n, const char *what);
 
-/* Merge keys ('<<') resolved in the whole document, before it is read. */
+/* Merge keys ('<<') resolved in the whole document, before it is read (compose_merge.c). */
 int cl_merge_keys(struct loader *L);
 
 /* --- values --- */
