@@ -130,6 +130,7 @@ enum fed_drift {
 	FED_DRIFT_DISABLED_BUT_RUNNING,  /* IdP disabled or registration suspended while the stack runs */
 	FED_DRIFT_STACK_DEGRADED,        /* approved, stack partly down or unhealthy */
 	FED_DRIFT_UNREGISTERED_STACK,    /* stack running, no registration (or revoked) */
+	FED_DRIFT_LOGIN_FAILED,          /* approved and up, but a real federated login fails (a probe) */
 	FED_DRIFT__COUNT
 };
 
@@ -145,6 +146,8 @@ struct fed_finding {
 	int changing;                /* its deployment state is in progress: container drift is not judged */
 	unsigned drift;              /* FED_DRIFT_BIT()s; 0 in sync */
 	int is_public;               /* approved, IdP enabled, stack up */
+	int login_to_hub;            /* probed login spoke -> hub: 1 ok, -1 failed, 0 not probed */
+	int login_to_spoke;          /* probed login hub -> spoke: 1 ok, -1 failed, 0 not probed */
 };
 
 struct fed_audit {
@@ -166,6 +169,21 @@ int federation_audit(struct fed_audit *out, const struct fed_idp_obs *idps, size
 		     size_t n_stacks);
 void fed_audit_release(struct fed_audit *a);
 
+/*
+ * Layer 1 for real: what a federated login each way through the spoke's
+ * IdPs gave (fedsync_verify_login()), for approved spokes whose stack is
+ * up.  federation_audit_logins() records it in the findings and adds
+ * FED_DRIFT_LOGIN_FAILED where a login failed: an object can exist, look
+ * right and still not work (a client secret changed on one side).
+ */
+struct fed_login_obs {
+	const char *code;
+	int to_hub;                  /* 1 ok, -1 failed, 0 not tried */
+	int to_spoke;
+};
+
+int federation_audit_logins(struct fed_audit *a, const struct fed_login_obs *logins, size_t n);
+
 /* "orphaned-idp", ...; "unknown" out of range. */
 const char *fed_drift_name(enum fed_drift k);
 /* One line on what the kind means. */
@@ -183,6 +201,7 @@ enum fed_op {
 	FED_OP_ENABLE,
 	FED_OP_DISABLE,
 	FED_OP_DELETE,
+	FED_OP_RESET_SECRET, /* write the provider's client secret into an IdP (Keycloak never shows it) */
 	FED_OP__COUNT
 };
 
@@ -224,6 +243,10 @@ struct fed_plan {
  *   idp-misconfigured     ensure the hub IdP
  *   idp-disabled          enable the hub IdP
  *   suspended-idp-enabled disable the hub IdP
+ *   login-failed          for the direction that failed: ensure the client the
+ *                         login uses (its secret back to the provider's) and
+ *                         reset that IdP's secret; spoke -> hub uses the spoke
+ *                         client and the hub IdP, hub -> spoke the reverse
  *   orphaned-idp          with prune: delete the hub IdP and client, and the
  *                         spoke IdP and client when its stack is up (IdPs
  *                         first); without: disable the hub IdP if enabled

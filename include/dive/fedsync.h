@@ -83,6 +83,7 @@ struct fedsync_opts {
 	const char *db;               /* NULL: FEDSTORE_DEFAULT_DB */
 	const char *actor;            /* "dive federation approve DEU": lock holder, approvedBy */
 	long lock_wait_ms;            /* 0: try each lock once */
+	int probe_logins;             /* audit and reconcile walk a real login each way per approved spoke */
 };
 
 struct fedsync;

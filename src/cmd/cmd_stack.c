@@ -239,13 +239,14 @@ int cmd_stack_status(struct dive_ctx *ctx, enum stack_kind kind, const struct di
 int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
 		   const struct dive_country *c, int clean)
 {
+	struct deploy_down_env env = { ctx->docker_host, ctx->instances_dir, getenv("DIVE_SECRETS") };
 	cJSON *list = NULL;
 	char actor[256];
 	int rc, n;
 
 	dive_inv_command(actor, sizeof(actor), inv);
 	/* say what will go before anything goes */
-	rc = deploy_down(ctx->store, ctx->docker_host, kind, c, clean, 1, actor, 0, &list);
+	rc = deploy_down(ctx->store, &env, kind, c, clean, 1, actor, 0, &list);
 	if (rc < 0) {
 		cJSON_Delete(list);
 		return dive_fail_last(ctx, rc, "cannot list what to remove");
@@ -282,7 +283,7 @@ int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_
 		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
 			return dive_fail(ctx, DIVE_EUSAGE, "nothing removed");
 	}
-	rc = deploy_down(ctx->store, ctx->docker_host, kind, c, clean, 0, actor,
+	rc = deploy_down(ctx->store, &env, kind, c, clean, 0, actor,
 			 dive_opt_int(inv, "lock-wait", 0) * 1000, &list);
 	if (rc < 0) {
 		cJSON_Delete(list);
@@ -290,6 +291,12 @@ int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_
 	}
 	if (ctx->json)
 		return dive_print_json(ctx, list);
+	if (cJSON_GetStringValue(cJSON_GetObjectItem(list, "federation_left")))
+		fprintf(ctx->err, "warning: %s is still federated: %s (run 'dive federation unregister %s' when the hub "
+				  "answers)\n", c->code, cJSON_GetStringValue(cJSON_GetObjectItem(list, "federation_left")),
+			c->code);
+	else if (cJSON_GetStringValue(cJSON_GetObjectItem(list, "federation")))
+		fprintf(ctx->out, "%s federation: %s\n", c->code, cJSON_GetStringValue(cJSON_GetObjectItem(list, "federation")));
 	cJSON_Delete(list);
 	fprintf(ctx->out, "%s %s\n", c->code, clean ? "cleaned" : "stopped");
 	return DIVE_EXIT_OK;

@@ -10,6 +10,7 @@
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/xalloc.h"
+#include "dive/fedsync.h"
 #include "dive/lock.h"
 #include "dive/stack.h"
 #include "dive/state.h"
@@ -279,9 +280,65 @@ out:
 	return rc;
 }
 
-int deploy_down(struct store *s, const char *docker_host, enum stack_kind kind, const struct dive_country *c,
+/*
+ * A spoke cleaned away is withdrawn from the federation too (under the same
+ * instance lock): its registration revoked, the hub's IdP and client for it
+ * deleted.  When the hub cannot be reached the clean still stands; the
+ * report says what is left for `dive federation unregister`.
+ */
+static int hub_store_runs(struct docker *dk)
+{
+	cJSON *list = NULL, *c;
+	int runs = 0;
+
+	if (apply_status(dk, &list, "dive-hub") == 0)
+		cJSON_ArrayForEach(c, list) {
+			const char *svc = cJSON_GetStringValue(cJSON_GetObjectItem(c, "service"));
+			const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(c, "state"));
+
+			runs |= svc && state && !strcmp(svc, "mongodb") && !strcmp(state, "running");
+		}
+	cJSON_Delete(list);
+	dive_error_clear();
+	return runs;
+}
+
+static void withdraw(struct store *s, struct docker *dk, const struct deploy_down_env *env,
+		     const struct dive_country *c, const char *actor, cJSON *removed)
+{
+	struct fedsync_opts fo;
+	struct fedsync_report rep;
+	struct fedsync *fs = NULL;
+	int rc;
+
+	if (!getenv(FEDSYNC_STORE_URL_ENV) && !hub_store_runs(dk)) {
+		cJSON_AddStringToObject(removed, "federation_left", "the hub's federation store is not running");
+		return;
+	}
+	memset(&fo, 0, sizeof(fo));
+	memset(&rep, 0, sizeof(rep));
+	fo.store = s;
+	fo.docker_host = env->docker_host;
+	fo.instances_dir = env->instances_dir;
+	fo.secrets_spec = env->secrets_spec;
+	fo.actor = actor;
+	fo.lock_wait_ms = 30000;
+	rc = fedsync_open(&fs, &fo);
+	if (rc == 0)
+		rc = fedsync_unregister(fs, &rep, c, "the spoke was cleaned", FEDSYNC_LOCKED);
+	if (rc == 0)
+		cJSON_AddStringToObject(removed, "federation", rep.registered ? "unregistered" : "not registered");
+	else
+		cJSON_AddStringToObject(removed, "federation_left", dive_error_last());
+	dive_error_clear();
+	fedsync_report_release(&rep);
+	fedsync_close(fs);
+}
+
+int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_kind kind, const struct dive_country *c,
 		int clean, int dry_run, const char *actor, long lock_wait_ms, cJSON **removed)
 {
+	const char *docker_host = env->docker_host;
 	struct lock_request req = { actor, NULL, lock_wait_ms, 0 };
 	struct dive_lock *lock = NULL;
 	struct state_instance st;
@@ -330,6 +387,8 @@ int deploy_down(struct store *s, const char *docker_host, enum stack_kind kind, 
 		st.version = v;
 	}
 	rc = apply_down(dk, project, clean, 0, removed);
+	if (rc == 0 && clean && kind == STACK_SPOKE && *removed)
+		withdraw(s, dk, env, c, actor, *removed);
 	chg.from = DIVE_STATE_CLEANUP;
 	chg.version = st.version;
 	chg.to = rc == 0 ? (clean ? DIVE_STATE_UNKNOWN : DIVE_STATE_STOPPED) : DIVE_STATE_FAILED;

@@ -877,6 +877,42 @@ static int layers_audit(const struct layers *l, struct fed_audit *out)
 	return federation_audit(out, l->idp_obs, l->n_idps, l->reg_obs, l->n_regs, l->stack_obs, l->n_stacks);
 }
 
+int fedsync_verify_login(struct fedsync *fs, struct fedsync_login *out, const struct dive_country *c,
+			 enum fed_login_dir dir);
+
+/*
+ * With o.probe_logins: a real login each way for every approved spoke whose
+ * stack is up, recorded in the audit (federation_audit_logins()).  A login
+ * that fails is drift; a probe that cannot run (a secret missing) is too.
+ */
+static int probe_logins(struct fedsync *fs, struct fed_audit *a)
+{
+	struct fed_login_obs *obs;
+	size_t i, n = 0;
+	int rc;
+
+	if (!fs->o.probe_logins || a->n == 0)
+		return 0;
+	obs = xcalloc(a->n, sizeof(*obs));
+	for (i = 0; i < a->n; i++) {
+		const struct fed_finding *f = &a->v[i];
+		const struct dive_country *c = country_find(f->code);
+		struct fedsync_login l;
+
+		if (!c || !f->registered || f->status != FED_APPROVED || f->stack != FED_STACK_UP ||
+		    f->idp != FED_IDP_ENABLED)
+			continue;
+		obs[n].code = f->code;
+		obs[n].to_hub = fedsync_verify_login(fs, &l, c, FED_LOGIN_SPOKE_TO_HUB) == 0 ? 1 : -1;
+		obs[n].to_spoke = fedsync_verify_login(fs, &l, c, FED_LOGIN_HUB_TO_SPOKE) == 0 ? 1 : -1;
+		dive_error_clear();
+		n++;
+	}
+	rc = federation_audit_logins(a, obs, n);
+	free(obs);
+	return rc;
+}
+
 int fedsync_audit(struct fedsync *fs, struct fed_audit *out)
 {
 	struct layers l;
@@ -886,6 +922,8 @@ int fedsync_audit(struct fedsync *fs, struct fed_audit *out)
 	if ((rc = gather_all(fs, &l)) < 0)
 		return rc;
 	rc = layers_audit(&l, out);
+	if (rc == 0)
+		rc = probe_logins(fs, out);
 	layers_release(&l);
 	return rc;
 }
@@ -1076,6 +1114,21 @@ static int run_step(struct fedsync *fs, struct fedsync_step *st, const struct fe
 		call.fn = a->obj == FED_OBJ_IDP ? fn_idp_delete : fn_client_delete;
 		rc = kguard(fs, code, &call);
 		break;
+	case FED_OP_RESET_SECRET: {
+		/* the IdP signs in with the other side's client, whose secret that side keeps */
+		struct dive_secret secret = DIVE_SECRET_INIT;
+		int fresh = 0;
+
+		rc = client_secret(fs, &secret, &fresh, a->side == FED_SIDE_HUB ? n.code : FED_HUB_CODE,
+				   a->side == FED_SIDE_HUB ? FED_HUB_CODE : n.code);
+		if (rc == 0) {
+			call.fn = fn_idp_secret;
+			call.secret = &secret;
+			rc = kguard(fs, code, &call);
+		}
+		dive_secret_release(&secret);
+		break;
+	}
 	default:
 		rc = dive_error_set(DIVE_EFAIL, "internal: unknown federation action");
 	}
@@ -1382,7 +1435,8 @@ static int reconcile_code(struct fedsync *fs, struct fedsync_report *out, const 
 		return rc;
 	if ((rc = gather_code(fs, &l, code)) < 0)
 		goto out;
-	if ((rc = layers_audit(&l, &a)) == 0 && (rc = federation_plan_reconcile(&p, &a, flags & FED_PLAN_PRUNE)) == 0) {
+	if ((rc = layers_audit(&l, &a)) == 0 && (rc = probe_logins(fs, &a)) == 0 &&
+	    (rc = federation_plan_reconcile(&p, &a, flags & FED_PLAN_PRUNE)) == 0) {
 		for (i = 0; i < p.n; i++)
 			report_add(out, &p.v[i]);
 		out->deferred += p.deferred;
