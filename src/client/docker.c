@@ -79,7 +79,7 @@ int docker_ping(struct docker *d)
 		rc = dive_error_set(DIVE_EUNAVAIL, "docker engine at '%s' answered /_ping with %ld",
 				    d->socket_path ? d->socket_path : d->base, resp.status);
 	else if (rc < 0)
-		dive_error_set(DIVE_EUNAVAIL, "docker engine unreachable: %s", dive_error_last());
+		dive_error_wrap(DIVE_EUNAVAIL, "docker engine unreachable");
 	if (rc < 0)
 		dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
 	http_resp_release(&resp);
@@ -196,16 +196,13 @@ int docker_fail_status(const struct docker_op *op, long status, const char *body
 
 int docker_fail_transport(const struct docker_op *op, int rc)
 {
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), "%s", dive_error_last());
 	if (rc == DIVE_EUNAVAIL) {
 		if (op->what)
-			dive_error_set(rc, "docker: cannot %s: engine unreachable: %s", op->what, msg);
+			dive_error_wrap(rc, "docker: cannot %s: engine unreachable", op->what);
 		else
-			dive_error_set(rc, "docker engine unreachable: %s", msg);
+			dive_error_wrap(rc, "docker engine unreachable");
 	} else if (op->what) {
-		dive_error_set(rc, "docker: cannot %s: %s", op->what, msg);
+		dive_error_wrap(rc, "docker: cannot %s", op->what);
 	}
 	/* an engine that does not answer in time, or drops the connection, is unreachable for now */
 	if (rc == DIVE_EUNAVAIL || rc == DIVE_ETIMEOUT || rc == DIVE_EFAIL)

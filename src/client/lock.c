@@ -262,7 +262,7 @@ fail:
 int lock_check(struct dive_lock *l)
 {
 	if (pg_exec(l->conn, NULL, "SELECT 1", 0, NULL) < 0)
-		return dive_error_set(DIVE_ELOCKED, "lost lock '%s': %s", l->name, dive_error_last());
+		return dive_error_wrap(DIVE_ELOCKED, "lost lock '%s'", l->name);
 	return 0;
 }
 

@@ -518,10 +518,7 @@ int images_build(struct docker *d, const char *const *names, size_t nnames, cons
 			continue;
 		rc = build_one(d, &recipes[i], source_dir, dry_run, log, arg, &out[*nout]);
 		if (rc < 0) {
-			char msg[400];
-
-			snprintf(msg, sizeof(msg), "%s", dive_error_last());
-			rc = dive_error_set(rc, "cannot build '%s': %s", recipes[i].local, msg);
+			rc = dive_error_wrap(rc, "cannot build '%s'", recipes[i].local);
 			dive_error_set_code(ERRC_IMAGE_MISSING);
 		}
 		(*nout)++;

@@ -387,6 +387,9 @@ static void docker__unreachable_engine_carries_the_taxonomy_code(void **state)
 	reply_unreachable(&c->fake);
 	assert_int_equal(docker_ping(c->d), DIVE_EUNAVAIL);
 	assert_int_equal(dive_error_last_code(), ERRC_DOCKER_UNREACHABLE);
+	/* the transport's message once, whole: not formatted into itself */
+	assert_string_equal(dive_error_last(), "docker engine unreachable: cannot connect to "
+					       "'http://localhost/_ping': Couldn't connect to server");
 
 	/* streamed calls too */
 	reply_unreachable(&c->fake);
