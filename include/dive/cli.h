@@ -130,13 +130,6 @@ void dive_help_group(FILE *f, const struct dive_group *group);
 void dive_help_verb(FILE *f, const struct dive_group *group, const struct dive_verb *verb);
 void dive_help_usage_line(FILE *f, const struct dive_group *group, const struct dive_verb *verb);
 
-/*
- * The candidate closest to word by edit distance, if close enough to be a
- * likely typo (or a unique prefix); NULL otherwise.
- */
-const char *dive_suggest(const char *word, const char *const *cands, size_t n);
-size_t dive_edit_distance(const char *a, const char *b);
-
 #endif
 
 /* Global options, as data (help and the dispatcher read this table). */

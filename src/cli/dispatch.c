@@ -22,6 +22,7 @@
 #include "dive/retry.h"
 #include "dive/secret.h"
 #include "dive/store.h"
+#include "dive/suggest.h"
 #include "dive/xalloc.h"
 
 #define MAX_WORDS 256

@@ -1,5 +1,4 @@
 /* kc_apply.c - the create-or-update loop every managed kind shares (see kc_internal.h). */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,24 +8,6 @@
 #include "dive/log.h"
 #include "dive/xalloc.h"
 #include "kc_internal.h"
-
-#define KC_NAME_MAX 255
-
-int kc_check_name(const char *what, const char *name)
-{
-	size_t i, n;
-
-	if (!name || !name[0])
-		return dive_error_set(DIVE_EUSAGE, "keycloak: no %s name", what);
-	n = strlen(name);
-	if (n > KC_NAME_MAX)
-		return dive_error_set(DIVE_EUSAGE, "keycloak: %s name is longer than %d bytes", what, KC_NAME_MAX);
-	for (i = 0; i < n; i++) {
-		if (!isprint((unsigned char)name[i]) || (unsigned char)name[i] > 126)
-			return dive_error_set(DIVE_EUSAGE, "keycloak: %s name has a non-printable byte", what);
-	}
-	return 0;
-}
 
 char *kc_seg(const char *s)
 {

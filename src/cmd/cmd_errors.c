@@ -12,6 +12,7 @@
 #include "dive/exitcode.h"
 #include "dive/retry.h"
 #include "dive/store.h"
+#include "dive/suggest.h"
 #include "dive/xalloc.h"
 
 #define ARG_MAX_LEN 64

@@ -10,6 +10,7 @@
 
 #include "dive/cli.h"
 #include "dive/exitcode.h"
+#include "dive/suggest.h"
 
 static int calls;
 static char last_args[256];
