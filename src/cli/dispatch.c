@@ -21,6 +21,7 @@
 #include "dive/log.h"
 #include "dive/retry.h"
 #include "dive/secret.h"
+#include "dive/settings.h"
 #include "dive/store.h"
 #include "dive/suggest.h"
 #include "dive/xalloc.h"
@@ -34,14 +35,13 @@ void dive_ctx_init(struct dive_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->out = stdout;
 	ctx->err = stderr;
-	ctx->state_url = getenv("DIVE_STATE_URL");
-	ctx->docker_host = getenv("DOCKER_HOST");
-	if (!ctx->docker_host || !*ctx->docker_host)
+	ctx->state_url = settings_getenv("DIVE_STATE_URL");
+	ctx->docker_host = settings_getenv("DOCKER_HOST");
+	if (!ctx->docker_host)
 		ctx->docker_host = "unix:///var/run/docker.sock";
-	s = getenv("DIVE_INSTANCES_DIR");
-	ctx->instances_dir = s && *s ? s : "instances";
-	s = getenv("NO_COLOR");
-	ctx->color = !(s && *s) && isatty(STDOUT_FILENO);
+	s = settings_getenv("DIVE_INSTANCES_DIR");
+	ctx->instances_dir = s ? s : "instances";
+	ctx->color = !settings_getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 }
 
 static const struct dive_opt *find_opt(const struct dive_opt *opts, const char *name, size_t len,

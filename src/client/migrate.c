@@ -10,6 +10,7 @@
 #include "dive/log.h"
 #include "dive/migrate.h"
 #include "dive/pg.h"
+#include "dive/settings.h"
 #include "dive/sha256.h"
 #include "dive/xalloc.h"
 
@@ -106,9 +107,7 @@ int migration_set_load(struct migration_set *out, const char *dir)
 
 	memset(out, 0, sizeof(*out));
 	if (!dir) {
-		const char *env = getenv("DIVE_MIGRATIONS_DIR");
-
-		dir = env && *env ? env : NULL;
+		dir = settings_getenv("DIVE_MIGRATIONS_DIR");
 	}
 	if (!dir) {
 		while (dive_migrations_embedded[out->n].name)

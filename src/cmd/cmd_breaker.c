@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "dive/breaker.h"
+#include "dive/breaker_store.h"
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/store.h"

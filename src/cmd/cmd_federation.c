@@ -20,6 +20,7 @@
 #include "dive/exitcode.h"
 #include "dive/federation.h"
 #include "dive/fedsync.h"
+#include "dive/settings.h"
 
 /* --- shared ------------------------------------------------------------------------ */
 
@@ -37,7 +38,7 @@ static int sync_open(struct dive_ctx *ctx, const struct dive_inv *inv, struct sy
 	o.store = ctx->store;
 	o.docker_host = ctx->docker_host;
 	o.instances_dir = ctx->instances_dir;
-	o.secrets_spec = getenv("DIVE_SECRETS");
+	o.secrets_spec = settings_getenv("DIVE_SECRETS");
 	o.actor = s->actor;
 	o.lock_wait_ms = dive_opt_int(inv, "lock-wait", 0) * 1000;
 	return fedsync_open(&s->fs, &o);

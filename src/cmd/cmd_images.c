@@ -7,6 +7,7 @@
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/images.h"
+#include "dive/settings.h"
 
 static void log_line(void *arg, const char *line)
 {
@@ -18,9 +19,9 @@ static void log_line(void *arg, const char *line)
 
 static const char *source_dir(void)
 {
-	const char *s = getenv("DIVE_SOURCE_DIR");
+	const char *s = settings_getenv("DIVE_SOURCE_DIR");
 
-	return s && *s ? s : DIVE_SOURCE_DIR;
+	return s ? s : DIVE_SOURCE_DIR;
 }
 
 static int cmd_images_build(struct dive_ctx *ctx, const struct dive_inv *inv)

@@ -14,6 +14,7 @@
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/pipeline.h"
+#include "dive/settings.h"
 #include "dive/state.h"
 #include "dive/store.h"
 
@@ -149,7 +150,7 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	o.dry_run = ctx->dry_run;
 	o.lock_wait_ms = dive_opt_int(inv, "lock-wait", 0) * 1000;
 	o.docker_host = ctx->docker_host;
-	o.secrets_spec = getenv("DIVE_SECRETS");
+	o.secrets_spec = settings_getenv("DIVE_SECRETS");
 	o.instances_dir = ctx->instances_dir;
 	o.progress = progress;
 	o.user = ctx;

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dive/breaker.h"
+#include "dive/breaker_store.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/guard.h"

@@ -11,6 +11,7 @@
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/images.h"
+#include "dive/settings.h"
 #include "dive/sha256.h"
 #include "dive/tar.h"
 #include "dive/xalloc.h"
@@ -167,9 +168,9 @@ static int add_passwd(struct image_ctx *c)
 
 static const char *need_env(const char *var, const char *image)
 {
-	const char *v = getenv(var);
+	const char *v = settings_getenv(var);
 
-	if (!v || !*v) {
+	if (!v) {
 		dive_error_set(DIVE_EUSAGE, "image '%s' needs %s (tests/env/up builds it and writes it to "
 					    "tests/env/.env)", image, var);
 		dive_error_set_code(ERRC_IMAGE_MISSING);
