@@ -19,6 +19,8 @@ struct image_recipe;
 size_t images_count(void);
 const char *images_name(size_t i);         /* "postgres" */
 const char *images_local(size_t i);        /* "dive/postgres:local" */
+/* Every name is a recipe's (images_name): 0, or DIVE_EUSAGE naming the first that is not. */
+int images_check_names(const char *const *names, size_t n);
 
 /*
  * The local image for a production image name ("postgres:15-alpine" ->
