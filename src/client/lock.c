@@ -10,6 +10,7 @@
 #include "dive/interrupt.h"
 #include "dive/lock.h"
 #include "dive/pg.h"
+#include "dive/text.h"
 #include "dive/xalloc.h"
 
 #define LOCK_MAX_HELD 8
@@ -81,9 +82,14 @@ static void key_params(const char *name, char ns_s[16], char id_s[16])
 	snprintf(id_s, 16, "%d", (int)id);
 }
 
+/*
+ * A holder's words as an operator will read them: dive refuses control
+ * characters when it records them, but a row may have been written by
+ * anything that can reach the table, so what is read is shown safely.
+ */
 static void copy_field(char *dst, size_t n, const char *src)
 {
-	snprintf(dst, n, "%s", src ? src : "");
+	text_shown(dst, n, src);
 }
 
 static void fill_holder(struct lock_holder *h, PGresult *res, int r)

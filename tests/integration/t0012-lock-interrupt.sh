@@ -78,6 +78,17 @@ T_RC=0
 wait "$pid" || T_RC=$?
 expect_rc 130
 
+# a message written into the table by anything else still reaches no terminal raw
+sql "UPDATE dive.lock_holders SET message = E'done soon\\033[2J\\033[H' WHERE name = 'instance:DEU'" >/dev/null
+run lock status DEU
+expect_rc 0
+expect_out "done soon?[2J?[H"
+run lock hold DEU --for 5
+expect_rc 4
+expect_err "done soon?[2J?[H"
+T_CHECKS=$((T_CHECKS + 1))
+! grep -q $'\033' "$T_OUT" "$T_ERR" || fail "an escape sequence from the table reached the terminal"
+
 # the holder is unharmed, and its window ends early on SIGINT with exit 0
 expect_eq "$(sql "SELECT count(*) FROM dive.live_locks WHERE name = 'instance:DEU'")" "1" "the holder still holds DEU"
 kill -INT "$holder"
