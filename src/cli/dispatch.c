@@ -242,14 +242,16 @@ static int check_argv(int argc, char **argv)
 /* The environment and the global options, whatever the command: dive version checks them too. */
 static int check_settings(const struct dive_ctx *ctx)
 {
+	const char *secrets = settings_getenv("DIVE_SECRETS");
 	struct secrets_provider *sp = NULL;
 	int rc;
 
 	if ((rc = settings_env_check()) < 0 || (rc = retry_policy_load_env()) < 0 ||
 	    (rc = breaker_config_load_env()) < 0)
 		return rc;
-	if ((rc = secrets_open(&sp, settings_getenv("DIVE_SECRETS"), ctx->instances_dir)) < 0) {
-		dive_error_wrap(rc, "DIVE_SECRETS");
+	/* opening a provider only parses its spec: no file is read */
+	if ((rc = secrets_open(&sp, secrets, ctx->instances_dir)) < 0) {
+		dive_error_wrap(rc, "%s", secrets ? "DIVE_SECRETS" : "the instances directory");
 		dive_error_set_code(ERRC_CONFIG_INVALID);
 		return rc;
 	}
