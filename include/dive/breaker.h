@@ -4,11 +4,14 @@
  *
  * Two halves:
  *
- *   the machine (src/engine/breaker.c): pure.  breaker_step() takes a row, an
- *   event and the time, and returns the next row and a decision.  No I/O, no
- *   clock of its own; tests/unit/test_breaker.c drives it with a table.
+ *   the machine (this header, src/model/breaker.c): pure.  breaker_step()
+ *   takes a row, an event and the time, and returns the next row and a
+ *   decision.  No I/O, no clock of its own; tests/unit/test_breaker.c drives
+ *   it with a table.  The configuration of each class is a settings table
+ *   (settings.h) changed by DIVE_BREAKER.
  *
- *   the persistence (src/client/breaker_store.c): rows in dive.breakers.
+ *   the persistence (breaker_store.h, src/client/breaker_store.c): rows in
+ *   dive.breakers.
  *   breaker_allow() and breaker_record() read the row with SELECT ... FOR
  *   UPDATE inside a transaction, run breaker_step() on it with the store's
  *   clock (clock_timestamp(), so every host agrees on "now"), and write the
@@ -29,7 +32,7 @@
  * the first ':' is the class whose configuration applies; a class without
  * its own row uses "default".
  *
- * To add a class: add its row to breaker_configs in src/engine/breaker.c and
+ * To add a class: add its row to defaults in src/model/breaker.c and
  * a line to the table in docs/architecture/circuit-breakers.md.
  */
 #ifndef DIVE_BREAKER_H
@@ -146,6 +149,8 @@ int breaker_name_normalize(char out[BREAKER_NAME_MAX + 1], const char *in);
  * says what is wrong.
  */
 int breaker_config_get(const struct breaker_config **out, const char *name);
+/* Read DIVE_BREAKER now if it has not been read; 0 or what breaker_config_get would return. */
+int breaker_config_load_env(void);
 /* The built-in rows, whatever the settings say; NULL past the end. */
 const struct breaker_config *breaker_config_at(size_t i);
 size_t breaker_config_count(void);
@@ -185,62 +190,14 @@ void breaker_format_time(char out[32], long long ms);
 void breaker_refusal(char *out, size_t n, const struct breaker_row *r, const struct breaker_decision *dec,
 		     long long now_ms);
 
-/* ---- persistence: dive.breakers (src/client/breaker_store.c) ---------- */
-
-struct store;
-
-/* What breaker_allow() admitted; hand it back to breaker_record(). */
+/*
+ * What breaker_allow() admitted (breaker_store.h); hand it back to
+ * breaker_record().  A value: the name, how it passed and the generation.
+ */
 struct breaker_ticket {
 	char name[BREAKER_NAME_MAX + 1];
 	enum breaker_pass pass;
 	long long generation;
 };
-
-/*
- * May a call to the endpoint go ahead?  0 with *out filled when it may;
- * DIVE_ECIRCUIT, with the taxonomy code ERRC_CIRCUIT_OPEN and the message of
- * breaker_refusal(), when it may not: that refusal costs one SELECT and
- * touches neither the endpoint nor any row.  Admitting a probe (open ->
- * half_open, or another half-open slot) takes the row lock in a short
- * transaction of its own, so two processes never both get the last slot.
- *
- * Must not be called inside an open transaction on s (the row lock would
- * then be held for the whole call): DIVE_EFAIL says so.  A name without a
- * row is closed; no row is written until something is counted.
- */
-int breaker_allow(struct store *s, struct breaker_ticket *out, const char *name);
-
-/*
- * Report the outcome of an admitted call: success (1) or a failure (0) that
- * counts against the endpoint, with a message that must not contain a
- * secret (it is cleaned and cut to BREAKER_MESSAGE_MAX bytes, see errlog.h).
- * A success through a closed breaker writes nothing.  Runs in its own short
- * transaction; returns 0 or the store's error.
- */
-int breaker_record(struct store *s, const struct breaker_ticket *t, int success, const char *err_message);
-/*
- * The same inside the caller's open transaction (store_begin() first; the
- * change commits or rolls back with the caller's step, transition and
- * recorded error: DESIGN §1).  The row stays locked until the caller ends
- * its transaction, so keep it short.  DIVE_EFAIL when no transaction is open.
- */
-int breaker_record_tx(struct store *s, const struct breaker_ticket *t, int success, const char *err_message);
-/* An admitted call ended without an outcome (cancelled): frees a probe slot, counts nothing. */
-int breaker_release(struct store *s, const struct breaker_ticket *t);
-int breaker_release_tx(struct store *s, const struct breaker_ticket *t);
-
-/* One breaker; *found = 0 and *out a closed breaker when it has no row. */
-int breaker_get(struct store *s, struct breaker_row *out, int *found, const char *name);
-/* Every breaker with a row, by name; the caller frees *out. */
-int breaker_list(struct store *s, struct breaker_row **out, size_t *n);
-/*
- * The operator: op is BREAKER_EV_FORCE_OPEN, BREAKER_EV_CLOSE or
- * BREAKER_EV_DISABLE; actor names who (the command, no secrets).  *before
- * and *after (either may be NULL) are the row around the change.
- */
-int breaker_operate(struct store *s, struct breaker_row *before, struct breaker_row *after, const char *name,
-		    enum breaker_event_type op, const char *actor);
-/* Forget a breaker: delete its row.  *existed says whether there was one; *was (may be NULL) what it was. */
-int breaker_forget(struct store *s, struct breaker_row *was, int *existed, const char *name);
 
 #endif

@@ -94,7 +94,17 @@ struct docker {
 	_Atomic long last_status; /* HTTP status of the last exchange, 0 if none */
 };
 
-/* host: "unix:///var/run/docker.sock" or "tcp://127.0.0.1:2375"; NULL = default. */
+/*
+ * An engine address as an operator writes it (DOCKER_HOST, --docker-host):
+ * unix:///PATH (an absolute socket path, at most 107 bytes) or
+ * tcp://HOST[:PORT][/] with HOST a name, an IPv4 address or [IPv6], PORT
+ * 1-65535 (2375 when left out).  No user or password (a tcp:// engine is
+ * reached over TLS, not with credentials in the URL), no path, no query.
+ * 0, or DIVE_EUSAGE with ERRC_CONFIG_INVALID and one line that shows the
+ * address with anything before '@' replaced by "***".  Touches nothing.
+ */
+int docker_host_check(const char *host);
+/* host as docker_host_check() takes it; NULL = default.  Checked first. */
 int docker_open(struct docker **out, const char *host, struct http_transport *t);
 void docker_close(struct docker *d);
 

@@ -30,6 +30,9 @@ enum dive_err {
 	DIVE_ECIRCUIT = -13,    /* refused by an open circuit breaker */
 };
 
+/* Longest message kept, the final NUL included; longer ones are cut. */
+#define DIVE_ERROR_MAX 1024
+
 /* Set the last error message; returns err so it can be used as
  * `return dive_error_set(DIVE_EUSAGE, "...")`. */
 int dive_error_set(int err, const char *fmt, ...)
@@ -46,6 +49,28 @@ int dive_error_last_err(void);
 /* The taxonomy code attached to the last error, or 0. */
 int dive_error_last_code(void);
 void dive_error_clear(void);
+
+/*
+ * A copy of the whole slot (message, DIVE_E* value, taxonomy code), for code
+ * that must run something which may set an error of its own (a cleanup, a
+ * report) and then hand back the error it had.  Never pass dive_error_last()
+ * as an argument of dive_error_set(): the message would be formatted into
+ * itself.  Save it first, or use dive_error_wrap().
+ */
+struct dive_error_saved {
+	char msg[DIVE_ERROR_MAX];
+	int err;
+	int code;
+};
+void dive_error_save(struct dive_error_saved *out);
+/* Put the saved slot back; returns its DIVE_E* value. */
+int dive_error_restore(const struct dive_error_saved *in);
+/*
+ * "<fmt>: <the message so far>" with err, keeping the taxonomy code already
+ * attached (set another after it if the wrapper knows better).  Returns err.
+ */
+int dive_error_wrap(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Short name of a DIVE_E* value, e.g. "usage" (for --json output). */
 const char *dive_err_name(int err);

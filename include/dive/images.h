@@ -23,6 +23,8 @@ const char *images_name(size_t i);         /* "postgres" */
 const char *images_local(size_t i);        /* "dive/postgres:local" */
 /* 1 when the image is made of host files (images/<name>/host-files, hostfiles.h), 0 for a build context. */
 int images_from_host(size_t i);
+/* Every name is a recipe's (images_name): 0, or DIVE_EUSAGE naming the first that is not. */
+int images_check_names(const char *const *names, size_t n);
 
 /*
  * The local image for a production image name ("postgres:15-alpine" ->

@@ -1,10 +1,12 @@
 /*
  * dispatch.c - from argv to one handler call (see cli.h).
  *
- * Order: global options (anywhere before "--") -> group -> verb -> verb
- * options -> --help -> arity -> handler.  Every refusal is a usage error
- * (exit 2) with one clear line and the usage of the row concerned; nothing
- * has been done when it happens.
+ * Order: clean arguments -> global options (anywhere before "--") -> the
+ * environment -> group -> verb -> verb options -> --help -> values -> arity
+ * -> country code -> the row's validate hook -> confirmation off a terminal
+ * -> prerequisites -> handler -> the output flushed.  Every refusal before
+ * the prerequisites is a usage error (exit 2) with one clear line and the
+ * usage of the row concerned; nothing has been done when it happens.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,17 +14,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dive/breaker.h"
 #include "dive/cli.h"
 #include "dive/country.h"
-#include "dive/deploy.h"
+#include "dive/docker.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/log.h"
 #include "dive/retry.h"
-#include "dive/secret.h"
+#include "dive/secrets.h"
+#include "dive/settings.h"
 #include "dive/store.h"
-#include "dive/xalloc.h"
+#include "dive/suggest.h"
+#include "dive/text.h"
 
 #define MAX_WORDS 256
 
@@ -33,14 +38,13 @@ void dive_ctx_init(struct dive_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->out = stdout;
 	ctx->err = stderr;
-	ctx->state_url = getenv("DIVE_STATE_URL");
-	ctx->docker_host = getenv("DOCKER_HOST");
-	if (!ctx->docker_host || !*ctx->docker_host)
+	ctx->state_url = settings_getenv("DIVE_STATE_URL");
+	ctx->docker_host = settings_getenv("DOCKER_HOST");
+	if (!ctx->docker_host)
 		ctx->docker_host = "unix:///var/run/docker.sock";
-	s = getenv("DIVE_INSTANCES_DIR");
-	ctx->instances_dir = s && *s ? s : "instances";
-	s = getenv("NO_COLOR");
-	ctx->color = !(s && *s) && isatty(STDOUT_FILENO);
+	s = settings_getenv("DIVE_INSTANCES_DIR");
+	ctx->instances_dir = s ? s : "instances";
+	ctx->color = !settings_getenv("NO_COLOR") && isatty(STDOUT_FILENO);
 }
 
 static const struct dive_opt *find_opt(const struct dive_opt *opts, const char *name, size_t len,
@@ -124,9 +128,31 @@ static int take_opt(const struct dive_opt *opts, int argc, char **argv, int *i,
 					      o->arg ? o->arg : "VALUE");
 		*value = argv[++*i];
 	}
-	if (strlen(*value) > 4096)
-		return dive_error_set(DIVE_EUSAGE, "the value of option '--%s' is too long", o->name);
 	return 1;
+}
+
+/* A string option's value against its row: length, choices, its own check. */
+static int check_value(const struct dive_opt *o, const char *value)
+{
+	size_t max = o->max_len ? o->max_len : DIVE_OPT_MAX_LEN, i, len = strlen(value);
+	char list[256] = "";
+
+	if (len > max)
+		return dive_error_set(DIVE_EUSAGE, "the value of option '--%s' is longer than %zu bytes (%zu)", o->name,
+				      max, len);
+	if (o->choices) {
+		size_t used = 0;
+
+		for (i = 0; o->choices[i]; i++) {
+			if (!strcmp(o->choices[i], value))
+				return 0;
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", o->choices[i]);
+			if (used >= sizeof(list))
+				break;
+		}
+		return dive_error_set(DIVE_EUSAGE, "option '--%s' takes %s, not '%.40s'", o->name, list, value);
+	}
+	return o->check ? o->check(value) : 0;
 }
 
 static void apply_global(struct dive_ctx *ctx, int index, const char *value, int *help)
@@ -197,56 +223,105 @@ static int unknown_word(struct dive_ctx *ctx, const char *what, const char *word
 }
 
 /*
- * The state store: --state-url / DIVE_STATE_URL, else the hub's own
- * (deploy_state_url), which `hub up` starts when it is missing or down
- * (DIVE_STATE_BOOTSTRAP).  A dry run never starts anything.
+ * Every argument, before anything reads it: clean text.  An option value
+ * with an escape sequence would reach a terminal (lock messages are shown
+ * to whoever finds the lock) or the state store.
  */
-static int open_state(struct dive_ctx *ctx, const struct dive_verb *v, struct dive_secret *derived)
+static int check_argv(int argc, char **argv)
 {
-	int rc, bootstrap = (v->flags & DIVE_STATE_BOOTSTRAP) && !ctx->dry_run;
-	unsigned flags = ctx->dry_run ? 0 : STORE_MIGRATE;
+	size_t at;
+	int i;
 
-	if (ctx->state_url && *ctx->state_url)
-		return store_open(&ctx->store, ctx->state_url, flags);
-	rc = deploy_state_url(derived, ctx->instances_dir);
-	if (rc == 0) {
-		rc = store_open(&ctx->store, dive_secret_reveal(derived), flags);
-		if (rc != DIVE_EUNAVAIL || !bootstrap)
-			return rc;
-	} else if (rc != DIVE_ENOTFOUND) {
-		return rc;
-	}
-	if (!bootstrap) {
-		if (ctx->dry_run && (v->flags & DIVE_STATE_BOOTSTRAP)) {
-			dive_error_clear();
-			return 0; /* the plan needs no store */
-		}
-		return dive_error_set(DIVE_EUSAGE, "no state store: set --state-url or DIVE_STATE_URL, or run "
-						   "'dive hub up' to start the hub's own");
-	}
-	if (!ctx->quiet && !ctx->json)
-		fprintf(ctx->err, "no state store configured: starting the hub's PostgreSQL for it\n");
-	dive_secret_release(derived);
-	if ((rc = deploy_bootstrap_store(derived, ctx->docker_host, ctx->instances_dir)) < 0)
-		return rc;
-	ctx->bootstrapped = 1;
-	return store_open(&ctx->store, dive_secret_reveal(derived), flags);
+	for (i = 1; i < argc; i++)
+		if (!text_is_clean(argv[i], &at))
+			return dive_error_set(DIVE_EUSAGE, "argument %d has a control character or a byte that is not "
+					      "UTF-8 at offset %zu", i, at);
+	return 0;
 }
 
+/* The environment and the global options, whatever the command: dive version checks them too. */
+static int check_settings(const struct dive_ctx *ctx)
+{
+	const char *secrets = settings_getenv("DIVE_SECRETS");
+	struct secrets_provider *sp = NULL;
+	int rc;
+
+	if ((rc = settings_env_check()) < 0 || (rc = retry_policy_load_env()) < 0 ||
+	    (rc = breaker_config_load_env()) < 0)
+		return rc;
+	/* opening a provider only parses its spec: no file is read */
+	if ((rc = secrets_open(&sp, secrets, ctx->instances_dir)) < 0) {
+		dive_error_wrap(rc, "%s", secrets ? "DIVE_SECRETS" : "the instances directory");
+		dive_error_set_code(ERRC_CONFIG_INVALID);
+		return rc;
+	}
+	secrets_close(sp);
+	if ((rc = docker_host_check(ctx->docker_host)) < 0)
+		return rc;
+	if (ctx->state_url && strlen(ctx->state_url) > 2048)
+		return dive_error_set(DIVE_EUSAGE, "the state store URL is longer than 2048 bytes");
+	if (strlen(ctx->instances_dir) > PATH_MAX - 64)
+		return dive_error_set(DIVE_EUSAGE, "the instances directory is longer than %d bytes", PATH_MAX - 64);
+	return 0;
+}
+
+/* The flags a row declares, enforced here once (DESIGN section 9): --yes off a terminal. */
+static int check_prerequisites(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	const struct dive_verb *v = inv->verb;
+
+	if (v->flags & DIVE_TAKES_LOCK)
+		ctx->lock_wait_ms = dive_opt_int(inv, "lock-wait", 0) * 1000;
+	if (v->flags & DIVE_DESTRUCTIVE) {
+		ctx->yes = dive_opt_given(inv, "yes");
+		if (!ctx->yes && !ctx->dry_run && !isatty(STDIN_FILENO)) {
+			char cmd[256];
+
+			dive_inv_command(cmd, sizeof(cmd), inv);
+			return dive_error_set(DIVE_EUSAGE, "refusing to run '%s' without --yes: it removes things and "
+					      "there is no terminal to ask on (--dry-run shows what it would remove)", cmd);
+		}
+	}
+	return 0;
+}
+
+static int dispatch(const struct dive_group *groups, struct dive_ctx *ctx, int argc, char **argv);
+
 int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc, char **argv)
+{
+	int rc = dispatch(groups, ctx, argc, argv), werr = 0;
+
+	store_close(ctx->store);
+	ctx->store = NULL;
+	/* nothing reports success it did not deliver: a lost write is a failure */
+	errno = 0;
+	if (fflush(ctx->out) != 0)
+		werr = errno ? errno : EIO;
+	else if (ferror(ctx->out))
+		werr = EIO;
+	if (werr) {
+		fprintf(ctx->err, "dive: cannot write the output: %s\n", strerror(werr));
+		if (rc == DIVE_EXIT_OK)
+			rc = DIVE_EXIT_FAILURE;
+	}
+	return rc;
+}
+
+static int dispatch(const struct dive_group *groups, struct dive_ctx *ctx, int argc, char **argv)
 {
 	char *words[MAX_WORDS];
 	int nwords = 0, help = 0, i, rc, dashdash = -1;
 	const struct dive_group *g;
 	const struct dive_verb *v;
 	struct dive_inv inv;
-	struct dive_secret derived = DIVE_SECRET_INIT;
 	char *pos[MAX_WORDS];
 	int npos = 0, vstart;
 
 	if (argc > MAX_WORDS)
 		return dive_fail(ctx, DIVE_EUSAGE, "too many arguments (at most %d)", MAX_WORDS - 1);
 	ctx->argv0 = argv[0];
+	if (check_argv(argc, argv) < 0)
+		return usage_error(ctx, NULL, NULL);
 
 	/* 1. Global options, wherever they stand before "--". */
 	for (i = 1; i < argc; i++) {
@@ -272,7 +347,7 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 	else if (ctx->verbose > 1)
 		dive_log_set_level(DIVE_LOG_DEBUG);
 	/* Configuration from the environment is input too: bad values stop here. */
-	if (retry_policy_load_env() < 0)
+	if (check_settings(ctx) < 0)
 		return usage_error(ctx, NULL, NULL);
 
 	/* 2. The group. */
@@ -357,12 +432,7 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 			return usage_error(ctx, g, v);
 		}
 		inv.opt[index].set = 1;
-		if (v->opts[index].type == DIVE_OPT_INT) {
-			if (parse_int(&v->opts[index], value, &inv.opt[index].num) < 0)
-				return usage_error(ctx, g, v);
-		} else {
-			inv.opt[index].str = value;
-		}
+		inv.opt[index].str = value;
 	}
 	inv.argc = npos;
 	inv.argv = pos;
@@ -370,6 +440,18 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 	if (help) {
 		dive_help_verb(ctx->out, g, v);
 		return DIVE_EXIT_OK;
+	}
+	for (i = 0; v->opts && v->opts[i].name; i++) {
+		const struct dive_opt *o = &v->opts[i];
+
+		if (!inv.opt[i].set || o->type == DIVE_OPT_BOOL)
+			continue;
+		rc = o->type == DIVE_OPT_INT ? parse_int(o, inv.opt[i].str, &inv.opt[i].num)
+					     : check_value(o, inv.opt[i].str);
+		if (rc < 0)
+			return usage_error(ctx, g, v);
+		if (o->type == DIVE_OPT_INT)
+			inv.opt[i].str = NULL;
 	}
 
 	/* 5. Arity, checked once here. */
@@ -396,7 +478,7 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 		pos[0] = (char *)inv.country->code;
 	}
 
-	/* 7. The handler, or an honest refusal. */
+	/* 7. An honest refusal, or what only the row knows, then the flags it declares. */
 	if (!v->fn) {
 		if (g->leaf)
 			return dive_fail(ctx, DIVE_ENOTIMPL, "'dive %s' is not implemented yet (issue #%d)",
@@ -404,17 +486,18 @@ int dive_cli_run(const struct dive_group *groups, struct dive_ctx *ctx, int argc
 		return dive_fail(ctx, DIVE_ENOTIMPL, "'dive %s %s' is not implemented yet (issue #%d)",
 				 g->name, v->name, v->issue);
 	}
-	if (v->flags & DIVE_NEEDS_STATE) {
-		rc = open_state(ctx, v, &derived);
-		if (rc < 0) {
-			dive_secret_release(&derived);
-			return dive_fail_last(ctx, rc, "cannot use the state store");
-		}
+	if (v->validate && (rc = v->validate(ctx, &inv)) < 0) {
+		if (rc != DIVE_EUSAGE)
+			return dive_fail_last(ctx, rc, "cannot check the arguments");
+		return usage_error(ctx, g, v);
 	}
+	if (check_prerequisites(ctx, &inv) < 0)
+		return usage_error(ctx, g, v);
+
+	/* 8. Only now anything outside: the state store, then the handler. */
+	if ((v->flags & DIVE_NEEDS_STATE) && !(v->flags & DIVE_STATE_BOOTSTRAP) &&
+	    (rc = dive_state_open(ctx, NULL)) < 0)
+		return dive_fail_last(ctx, rc, "cannot use the state store");
 	dive_error_clear();
-	rc = v->fn(ctx, &inv);
-	store_close(ctx->store);
-	ctx->store = NULL;
-	dive_secret_release(&derived);
-	return rc;
+	return v->fn(ctx, &inv);
 }

@@ -4,16 +4,19 @@
 #include "dive/cli.h"
 
 const struct dive_opt dive_global_opts[] = {
-	{ "json", 0, DIVE_OPT_BOOL, NULL, "print one JSON document on stdout", 0, 0 },
-	{ "dry-run", 'n', DIVE_OPT_BOOL, NULL, "show the plan and change nothing", 0, 0 },
-	{ "verbose", 'v', DIVE_OPT_BOOL, NULL, "more detail on stderr (repeat for debug)", 0, 0 },
-	{ "quiet", 'q', DIVE_OPT_BOOL, NULL, "errors only", 0, 0 },
-	{ "state-url", 0, DIVE_OPT_STRING, "URL", "state store (PostgreSQL URI); env DIVE_STATE_URL", 0, 0 },
-	{ "docker-host", 0, DIVE_OPT_STRING, "URL", "Docker engine; env DOCKER_HOST, default unix:///var/run/docker.sock", 0, 0 },
-	{ "instances-dir", 0, DIVE_OPT_STRING, "DIR", "instance configuration; env DIVE_INSTANCES_DIR, default ./instances", 0, 0 },
-	{ "no-color", 0, DIVE_OPT_BOOL, NULL, "no colour (also NO_COLOR)", 0, 0 },
-	{ "help", 'h', DIVE_OPT_BOOL, NULL, "help for the command named before it", 0, 0 },
-	{ NULL, 0, 0, NULL, NULL, 0, 0 },
+	{ .name = "json", .type = DIVE_OPT_BOOL, .help = "print one JSON document on stdout" },
+	{ .name = "dry-run", .short_name = 'n', .type = DIVE_OPT_BOOL, .help = "show the plan and change nothing" },
+	{ .name = "verbose", .short_name = 'v', .type = DIVE_OPT_BOOL, .help = "more detail on stderr (repeat for debug)" },
+	{ .name = "quiet", .short_name = 'q', .type = DIVE_OPT_BOOL, .help = "errors only" },
+	{ .name = "state-url", .type = DIVE_OPT_STRING, .arg = "URL",
+	  .help = "state store (PostgreSQL URI); env DIVE_STATE_URL" },
+	{ .name = "docker-host", .type = DIVE_OPT_STRING, .arg = "URL",
+	  .help = "Docker engine; env DOCKER_HOST, default unix:///var/run/docker.sock" },
+	{ .name = "instances-dir", .type = DIVE_OPT_STRING, .arg = "DIR",
+	  .help = "instance configuration; env DIVE_INSTANCES_DIR, default ./instances" },
+	{ .name = "no-color", .type = DIVE_OPT_BOOL, .help = "no colour (also NO_COLOR)" },
+	{ .name = "help", .short_name = 'h', .type = DIVE_OPT_BOOL, .help = "help for the command named before it" },
+	{ .name = NULL },
 };
 
 static int opt_index(const struct dive_inv *inv, const char *name)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dive/breaker.h"
+#include "dive/breaker_store.h"
 #include "dive/errcodes.h"
 #include "dive/errlog.h"
 #include "dive/error.h"

@@ -188,14 +188,10 @@ int docker_image_build_dir(struct docker *d, char **out_id, const char *name, co
 	rc = tar_add_tree(&t, "", dir);
 	if (rc == 0)
 		rc = tar_finish(&t);
-	if (rc < 0) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", dive_error_last());
-		rc = dive_error_set(rc, "cannot build image '%s' from '%.200s': %s", name, dir, msg);
-	} else {
+	if (rc < 0)
+		rc = dive_error_wrap(rc, "cannot build image '%s' from '%.200s'", name, dir);
+	else
 		rc = docker_image_build(d, out_id, name, t.out.ptr, t.out.len, o);
-	}
 	tar_release(&t);
 	return rc;
 }

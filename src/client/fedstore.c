@@ -853,16 +853,13 @@ int fedstore_transition(struct fedstore *fs, struct fed_spoke *out, const char *
 		rc = conflict(c, "keeps changing under this command; try again");
 	if (out && (rc == 0 || rc == DIVE_ECONFLICT)) {
 		/* the document as it is now (it may have moved on already) */
-		char msg[512];
-		int tcode = dive_error_last_code(), keep = rc;
+		struct dive_error_saved was;
+		int keep = rc;
 
-		snprintf(msg, sizeof(msg), "%s", dive_error_last());
+		dive_error_save(&was);
 		rc = get_spoke(fs, out, NULL, c);
-		if (rc == 0 && keep < 0) {
-			dive_error_set(keep, "%s", msg);
-			dive_error_set_code(tcode);
-			rc = keep;
-		}
+		if (rc == 0 && keep < 0)
+			rc = dive_error_restore(&was);
 	}
 	fed_spoke_release(&cur);
 	return rc;

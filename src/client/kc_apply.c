@@ -1,5 +1,4 @@
 /* kc_apply.c - the create-or-update loop every managed kind shares (see kc_internal.h). */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,24 +8,6 @@
 #include "dive/log.h"
 #include "dive/xalloc.h"
 #include "kc_internal.h"
-
-#define KC_NAME_MAX 255
-
-int kc_check_name(const char *what, const char *name)
-{
-	size_t i, n;
-
-	if (!name || !name[0])
-		return dive_error_set(DIVE_EUSAGE, "keycloak: no %s name", what);
-	n = strlen(name);
-	if (n > KC_NAME_MAX)
-		return dive_error_set(DIVE_EUSAGE, "keycloak: %s name is longer than %d bytes", what, KC_NAME_MAX);
-	for (i = 0; i < n; i++) {
-		if (!isprint((unsigned char)name[i]) || (unsigned char)name[i] > 126)
-			return dive_error_set(DIVE_EUSAGE, "keycloak: %s name has a non-printable byte", what);
-	}
-	return 0;
-}
 
 char *kc_seg(const char *s)
 {
@@ -72,27 +53,6 @@ int kc_delete_path(struct kc *kc, struct kc_result *res, const char *path, const
 	return 0;
 }
 
-/* Saved error, so a failed create can be reported after a second GET. */
-struct saved_error {
-	int err, code;
-	char msg[512];
-};
-
-static void error_save(struct saved_error *s, int err)
-{
-	s->err = err;
-	s->code = dive_error_last_code();
-	snprintf(s->msg, sizeof(s->msg), "%s", dive_error_last());
-}
-
-static int error_restore(const struct saved_error *s)
-{
-	dive_error_set(s->err, "%s", s->msg);
-	if (s->code)
-		dive_error_set_code(s->code);
-	return s->err;
-}
-
 static int create(struct kc *kc, const struct kc_kind *k, const struct kc_target *t, const cJSON *desired,
 		  const struct dive_secret *secret)
 {
@@ -126,10 +86,10 @@ static int update(struct kc *kc, const struct kc_kind *k, const struct kc_target
 int kc_apply_object(struct kc *kc, struct kc_result *res, const struct kc_kind *k, const struct kc_target *t,
 		    const cJSON *desired, const struct dive_secret *secret)
 {
-	struct saved_error saved;
+	struct dive_error_saved saved; /* a failed create, reported after a second GET */
 	cJSON *live = NULL;
 	const char *name;
-	int rc, differs, raced = 0, secret_differs = 0;
+	int rc, differs, raced = 0, secret_differs = 0, create_rc = 0;
 
 	res->outcome = KC_UNCHANGED;
 	res->changed[0] = '\0';
@@ -141,8 +101,10 @@ int kc_apply_object(struct kc *kc, struct kc_result *res, const struct kc_kind *
 again:
 	rc = k->get(kc, &live, t);
 	if (rc == DIVE_ENOTFOUND) {
-		if (raced)
-			return kc_fail(error_restore(&saved), k->create_code);
+		if (raced) {
+			dive_error_restore(&saved);
+			return kc_fail(create_rc, k->create_code);
+		}
 		rc = create(kc, k, t, desired, secret);
 		if (rc == 0) {
 			res->outcome = KC_CREATED;
@@ -151,7 +113,8 @@ again:
 		}
 		if (rc == DIVE_ECONFLICT || (k->create_400_raced && kc->last_status == 400)) {
 			/* someone else created it between our GET and POST: read it, diff */
-			error_save(&saved, rc);
+			dive_error_save(&saved);
+			create_rc = rc;
 			raced = 1;
 			goto again;
 		}

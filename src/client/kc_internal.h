@@ -16,7 +16,8 @@
 
 #include "dive/keycloak.h"
 
-/* The names dive puts in URLs: 1..255 printable ASCII bytes. */
+/* The names dive puts in URLs: 1..KC_NAME_MAX printable ASCII bytes (keycloak.c). */
+#define KC_NAME_MAX 255
 int kc_check_name(const char *what, const char *name);
 /* s percent-encoded for one path segment (caller frees). */
 char *kc_seg(const char *s);

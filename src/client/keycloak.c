@@ -16,6 +16,23 @@
 #define KC_REFRESH_MARGIN 15   /* at most this many seconds before expiry */
 #define KC_DETAIL_MAX 200      /* bytes of Keycloak's own error message kept */
 
+/* The names dive puts in URLs (kc_internal.h); here because every admin call starts with one. */
+int kc_check_name(const char *what, const char *name)
+{
+	size_t i, n;
+
+	if (!name || !name[0])
+		return dive_error_set(DIVE_EUSAGE, "keycloak: no %s name", what);
+	n = strlen(name);
+	if (n > KC_NAME_MAX)
+		return dive_error_set(DIVE_EUSAGE, "keycloak: %s name is longer than %d bytes", what, KC_NAME_MAX);
+	for (i = 0; i < n; i++) {
+		if (!isprint((unsigned char)name[i]) || (unsigned char)name[i] > 126)
+			return dive_error_set(DIVE_EUSAGE, "keycloak: %s name has a non-printable byte", what);
+	}
+	return 0;
+}
+
 static time_t mono_now(void)
 {
 	struct timespec ts;

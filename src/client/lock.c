@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include "dive/error.h"
+#include "dive/interrupt.h"
 #include "dive/lock.h"
 #include "dive/pg.h"
+#include "dive/text.h"
 #include "dive/xalloc.h"
 
 #define LOCK_MAX_HELD 8
@@ -80,9 +82,14 @@ static void key_params(const char *name, char ns_s[16], char id_s[16])
 	snprintf(id_s, 16, "%d", (int)id);
 }
 
+/*
+ * A holder's words as an operator will read them: dive refuses control
+ * characters when it records them, but a row may have been written by
+ * anything that can reach the table, so what is read is shown safely.
+ */
 static void copy_field(char *dst, size_t n, const char *src)
 {
-	snprintf(dst, n, "%s", src ? src : "");
+	text_shown(dst, n, src);
 }
 
 static void fill_holder(struct lock_holder *h, PGresult *res, int r)
@@ -194,11 +201,12 @@ int lock_acquire(struct dive_lock **out, const char *url, const char *name, cons
 {
 	char ns_s[16], id_s[16], pid_s[16], hold_s[24], host[256] = "";
 	const char *try_params[2] = { ns_s, id_s };
+	struct dive_interrupt_saved signals;
 	PGconn *c = NULL;
 	PGresult *res = NULL;
 	long long deadline;
 	long backoff = 50;
-	int rc, slot, got = 0, backend = 0;
+	int rc, slot, got = 0, backend = 0, waits = req && req->wait_ms > 0;
 
 	*out = NULL;
 	if (!name || !*name || strlen(name) > 128)
@@ -214,23 +222,32 @@ int lock_acquire(struct dive_lock **out, const char *url, const char *name, cons
 	if (rc < 0)
 		return rc;
 	key_params(name, ns_s, id_s);
-	deadline = now_ms() + (req && req->wait_ms > 0 ? req->wait_ms : 0);
+	deadline = now_ms() + (waits ? req->wait_ms : 0);
+	if (waits)
+		dive_interrupt_catch(&signals); /* Ctrl-C ends the wait, not the whole window */
 	for (;;) {
 		rc = pg_exec(c, &res, sql_try, 2, try_params);
 		if (rc < 0)
-			goto fail;
+			break;
 		got = !strcmp(PQgetvalue(res, 0, 0), "t");
 		backend = atoi(PQgetvalue(res, 0, 1));
 		PQclear(res);
 		res = NULL;
 		if (got || now_ms() >= deadline)
 			break;
-		sleep_ms(backoff);
+		if (dive_interrupt_sleep_ms(backoff)) {
+			rc = dive_error_set(DIVE_EINTR, "interrupted while waiting for lock '%s'", name);
+			break;
+		}
 		if (backoff < 1000)
 			backoff *= 2;
 		if (now_ms() + backoff > deadline)
 			backoff = (long)(deadline - now_ms()) > 10 ? (long)(deadline - now_ms()) : 10;
 	}
+	if (waits)
+		dive_interrupt_restore(&signals);
+	if (rc < 0)
+		goto fail;
 	if (!got) {
 		rc = describe_holder(c, name, holder);
 		goto fail;
@@ -262,7 +279,7 @@ fail:
 int lock_check(struct dive_lock *l)
 {
 	if (pg_exec(l->conn, NULL, "SELECT 1", 0, NULL) < 0)
-		return dive_error_set(DIVE_ELOCKED, "lost lock '%s': %s", l->name, dive_error_last());
+		return dive_error_wrap(DIVE_ELOCKED, "lost lock '%s'", l->name);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "dive/log.h"
 #include "dive/migrate.h"
 #include "dive/pg.h"
+#include "dive/settings.h"
 #include "dive/sha256.h"
 #include "dive/xalloc.h"
 
@@ -81,8 +82,15 @@ static int read_file(char **out, size_t *len, const char *path)
 
 	if (rc < 0) {
 		dive_buf_release(&b);
-		return rc == DIVE_ETOOBIG || rc == DIVE_ENOTFOUND ? dive_error_set(DIVE_EUSAGE, "%s", dive_error_last())
-								   : rc;
+		if (rc == DIVE_ETOOBIG || rc == DIVE_ENOTFOUND) {
+			/* a migration that cannot be read is bad input, whatever the reason */
+			struct dive_error_saved sv;
+
+			dive_error_save(&sv);
+			sv.err = DIVE_EUSAGE;
+			return dive_error_restore(&sv);
+		}
+		return rc;
 	}
 	*len = b.len;
 	*out = dive_buf_detach(&b);
@@ -98,9 +106,7 @@ int migration_set_load(struct migration_set *out, const char *dir)
 
 	memset(out, 0, sizeof(*out));
 	if (!dir) {
-		const char *env = getenv("DIVE_MIGRATIONS_DIR");
-
-		dir = env && *env ? env : NULL;
+		dir = settings_getenv("DIVE_MIGRATIONS_DIR");
 	}
 	if (!dir) {
 		while (dive_migrations_embedded[out->n].name)

@@ -194,9 +194,8 @@ int state_transition(struct store *s, const struct state_change *c, long long *n
 	rc = pg_exec(s->conn, &res, sql_transition, 10, params);
 	if (rc < 0) {
 		if (!strcmp(pg_last_sqlstate(), "23514"))
-			return dive_error_set(DIVE_ECONFLICT, "the state store refused %s -> %s for '%s': %s",
-					      dive_state_name(c->from), dive_state_name(c->to), c->code,
-					      dive_error_last());
+			return dive_error_wrap(DIVE_ECONFLICT, "the state store refused %s -> %s for '%s'",
+					       dive_state_name(c->from), dive_state_name(c->to), c->code);
 		return rc;
 	}
 	if (PQntuples(res) == 0) {

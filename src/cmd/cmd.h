@@ -32,11 +32,22 @@ int cmd_stack_status(struct dive_ctx *ctx, enum stack_kind kind, const struct di
 int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
 		   const struct dive_country *c, int clean);
 
-/* Options several families share. */
+/*
+ * Options several families share.  A DIVE_TAKES_LOCK row has --lock-wait
+ * (the dispatcher puts it in ctx->lock_wait_ms), a DIVE_DESTRUCTIVE row
+ * --yes (ctx->yes); tests/unit/test_cli.c checks that they do.
+ */
 #define DIVE_OPT_LOCK_WAIT \
-	{ "lock-wait", 0, DIVE_OPT_INT, "SECONDS", "wait up to SECONDS for a held lock (default 0)", 0, 86400 }
+	{ .name = "lock-wait", .type = DIVE_OPT_INT, .arg = "SECONDS", \
+	  .help = "wait up to SECONDS for a held lock (default 0)", .min = 0, .max = 86400 }
 #define DIVE_OPT_YES \
-	{ "yes", 'y', DIVE_OPT_BOOL, NULL, "do not ask for confirmation", 0, 0 }
-#define DIVE_OPT_END { NULL, 0, 0, NULL, NULL, 0, 0 }
+	{ .name = "yes", .short_name = 'y', .type = DIVE_OPT_BOOL, .help = "do not ask for confirmation" }
+#define DIVE_OPT_END { .name = NULL }
+#define DIVE_VERB_END { .name = NULL }
+
+/* --from-phase, --rollback and --parallel of the deploy verbs (cmd_stack.c). */
+extern const struct dive_opt cmd_stack_deploy_opts[];
+extern const struct dive_opt cmd_stack_down_opts[];
+extern const struct dive_opt cmd_stack_verify_opts[];
 
 #endif

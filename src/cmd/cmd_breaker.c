@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "dive/breaker.h"
+#include "dive/breaker_store.h"
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/store.h"
@@ -357,17 +357,28 @@ static int cmd_breaker_reset(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return operate(ctx, inv, OP_RESET);
 }
 
+/* NAME: lower-cased and checked by breaker_name_normalize() before the store is opened. */
+static int validate_name(const struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	char norm[BREAKER_NAME_MAX + 1];
+
+	return breaker_name_normalize(norm, inv->argv[0]);
+}
+
+#define ONE_NAME .min_args = 1, .max_args = 1, .usage = "NAME", .validate = validate_name, .issue = 4
+
 const struct dive_verb cmd_breaker_verbs[] = {
-	{ "list", cmd_breaker_list, 0, 0, DIVE_NEEDS_STATE, NULL, NULL, "every breaker and its state", 4 },
-	{ "show", cmd_breaker_show, 1, 1, DIVE_NEEDS_STATE, NULL, "NAME",
-	  "one breaker in detail, with its configuration", 4 },
-	{ "open", cmd_breaker_open, 1, 1, DIVE_NEEDS_STATE | DIVE_DRY_RUN, NULL, "NAME",
-	  "force a breaker open: calls through it fail at once until closed", 4 },
-	{ "close", cmd_breaker_close, 1, 1, DIVE_NEEDS_STATE | DIVE_DRY_RUN, NULL, "NAME",
-	  "close a breaker and reset its counters", 4 },
-	{ "reset", cmd_breaker_reset, 1, 1, DIVE_NEEDS_STATE | DIVE_DRY_RUN, NULL, "NAME",
-	  "forget a breaker's state and history", 4 },
-	{ "disable", cmd_breaker_disable, 1, 1, DIVE_NEEDS_STATE | DIVE_DRY_RUN, NULL, "NAME",
-	  "let every call through and count nothing, until closed", 4 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "list", .fn = cmd_breaker_list, .flags = DIVE_NEEDS_STATE, .summary = "every breaker and its state",
+	  .issue = 4 },
+	{ .name = "show", .fn = cmd_breaker_show, ONE_NAME, .flags = DIVE_NEEDS_STATE,
+	  .summary = "one breaker in detail, with its configuration" },
+	{ .name = "open", .fn = cmd_breaker_open, ONE_NAME, .flags = DIVE_NEEDS_STATE | DIVE_DRY_RUN,
+	  .summary = "force a breaker open: calls through it fail at once until closed" },
+	{ .name = "close", .fn = cmd_breaker_close, ONE_NAME, .flags = DIVE_NEEDS_STATE | DIVE_DRY_RUN,
+	  .summary = "close a breaker and reset its counters" },
+	{ .name = "reset", .fn = cmd_breaker_reset, ONE_NAME, .flags = DIVE_NEEDS_STATE | DIVE_DRY_RUN,
+	  .summary = "forget a breaker's state and history" },
+	{ .name = "disable", .fn = cmd_breaker_disable, ONE_NAME, .flags = DIVE_NEEDS_STATE | DIVE_DRY_RUN,
+	  .summary = "let every call through and count nothing, until closed" },
+	DIVE_VERB_END,
 };

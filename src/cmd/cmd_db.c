@@ -126,7 +126,8 @@ out:
 }
 
 const struct dive_verb cmd_db_verbs[] = {
-	{ "migrate", cmd_db_migrate, 0, 0, DIVE_DRY_RUN, NULL, NULL, "apply pending migrations", 3 },
-	{ "status", cmd_db_status, 0, 0, 0, NULL, NULL, "applied and pending migrations", 3 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "migrate", .fn = cmd_db_migrate, .flags = DIVE_DRY_RUN, .summary = "apply pending migrations",
+	  .issue = 3 },
+	{ .name = "status", .fn = cmd_db_status, .summary = "applied and pending migrations", .issue = 3 },
+	DIVE_VERB_END,
 };

@@ -12,6 +12,7 @@
 #include "dive/exitcode.h"
 #include "dive/retry.h"
 #include "dive/store.h"
+#include "dive/suggest.h"
 #include "dive/xalloc.h"
 
 #define ARG_MAX_LEN 64
@@ -62,8 +63,8 @@ static int is_number(const char *s)
 	return i > 0 && i <= 6;
 }
 
-/* "'nope' is not an error code; did you mean ...?", from names and numbers. */
-static int unknown_code(struct dive_ctx *ctx, const char *arg)
+/* Sets "'nope' is not an error code; did you mean ...?", from names and numbers. */
+static int set_unknown(const char *arg)
 {
 	size_t n = errcode_count(), i, len = strlen(arg);
 	const char **cands = xcalloc(2 * n, sizeof(*cands));
@@ -83,13 +84,36 @@ static int unknown_code(struct dive_ctx *ctx, const char *arg)
 		s = dive_suggest(upper, cands, 2 * n);
 	}
 	if (s)
-		rc = dive_fail(ctx, DIVE_EUSAGE, "'%.64s' is not an error code; did you mean '%s'?", arg, s);
+		rc = dive_error_set(DIVE_EUSAGE, "'%.64s' is not an error code; did you mean '%s'?", arg, s);
 	else
-		rc = dive_fail(ctx, DIVE_EUSAGE, "'%.64s' is not an error code", arg);
-	fprintf(ctx->err, "see 'dive errors list'\n");
+		rc = dive_error_set(DIVE_EUSAGE, "'%.64s' is not an error code", arg);
 	free(nums);
 	free(cands);
 	return rc;
+}
+
+static int unknown_code(struct dive_ctx *ctx, const char *arg)
+{
+	int rc = dive_fail(ctx, set_unknown(arg), "%s", dive_error_last());
+
+	fprintf(ctx->err, "see 'dive errors list'\n");
+	return rc;
+}
+
+/* What errors recent looks for: a number, a name, or a name the bash tool used; NULL when none. */
+static const struct errcode *lookup(const char *arg)
+{
+	const struct errcode_legacy *old;
+	const struct errcode *e;
+
+	if (strlen(arg) > ARG_MAX_LEN)
+		return NULL;
+	if (is_number(arg))
+		return errcode_find(atoi(arg));
+	if ((e = errcode_find_name(arg)))
+		return e;
+	old = errcode_legacy_find_name(arg);
+	return old ? errcode_find(old->code) : NULL;
 }
 
 static int cmd_errors_explain(struct dive_ctx *ctx, const struct dive_inv *inv)
@@ -140,8 +164,6 @@ static int cmd_errors_explain(struct dive_ctx *ctx, const struct dive_inv *inv)
 
 static int cmd_errors_doc(struct dive_ctx *ctx, const struct dive_inv *inv)
 {
-	if (ctx->json)
-		return dive_fail(ctx, DIVE_EUSAGE, "'dive errors doc' prints Markdown; it has no --json form");
 	if (errcodes_render_markdown(ctx->out, retry_render_markdown) < 0 || fflush(ctx->out))
 		return dive_fail(ctx, DIVE_EFAIL, "cannot write the error taxonomy document");
 	return DIVE_EXIT_OK;
@@ -166,23 +188,12 @@ static long long json_num(const cJSON *o, const char *key)
 
 static int cmd_errors_recent(struct dive_ctx *ctx, const struct dive_inv *inv)
 {
-	const struct errcode_legacy *old;
 	const struct errcode *e = NULL;
 	cJSON *arr = NULL, *item;
 	int rc, limit = (int)dive_opt_int(inv, "limit", 20);
 
-	if (inv->argc) {
-		const char *arg = inv->argv[0];
-
-		if (strlen(arg) > ARG_MAX_LEN)
-			return unknown_code(ctx, arg);
-		if (is_number(arg))
-			e = errcode_find(atoi(arg));
-		else if (!(e = errcode_find_name(arg)) && (old = errcode_legacy_find_name(arg)))
-			e = errcode_find(old->code);
-		if (!e)
-			return unknown_code(ctx, arg);
-	}
+	if (inv->argc && !(e = lookup(inv->argv[0])))
+		return unknown_code(ctx, inv->argv[0]); /* validate_recent said so first */
 	if (!ctx->store->ready)
 		return dive_fail(ctx, DIVE_ECONFLICT,
 				 "the state store has %d pending migration%s: run 'dive db migrate' (without --dry-run) first",
@@ -223,16 +234,32 @@ static int cmd_errors_recent(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return DIVE_EXIT_OK;
 }
 
+/* errors recent [CODE]: the code is known before the store is opened. */
+static int validate_recent(const struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	return inv->argc && !lookup(inv->argv[0]) ? set_unknown(inv->argv[0]) : 0;
+}
+
+static int validate_doc(const struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	if (ctx->json)
+		return dive_error_set(DIVE_EUSAGE, "'dive errors doc' prints Markdown; it has no --json form");
+	return 0;
+}
+
 static const struct dive_opt recent_opts[] = {
-	{ "limit", 0, DIVE_OPT_INT, "N", "show at most N errors, newest first (default 20)", 1, 1000 },
+	{ .name = "limit", .type = DIVE_OPT_INT, .arg = "N", .help = "show at most N errors, newest first (default 20)",
+	  .min = 1, .max = 1000 },
 	DIVE_OPT_END,
 };
 
 const struct dive_verb cmd_errors_verbs[] = {
-	{ "list", cmd_errors_list, 0, 0, 0, NULL, NULL, "every error code with its remediation", 4 },
-	{ "explain", cmd_errors_explain, 1, 1, 0, NULL, "CODE", "what an error code means and what to do", 4 },
-	{ "doc", cmd_errors_doc, 0, 0, 0, NULL, NULL, "print the error taxonomy as Markdown", 4 },
-	{ "recent", cmd_errors_recent, 0, 1, DIVE_NEEDS_STATE, recent_opts, "[CODE]", "errors recorded by recent runs",
-	  4 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "list", .fn = cmd_errors_list, .summary = "every error code with its remediation", .issue = 4 },
+	{ .name = "explain", .fn = cmd_errors_explain, .min_args = 1, .max_args = 1, .usage = "CODE",
+	  .summary = "what an error code means and what to do", .issue = 4 },
+	{ .name = "doc", .fn = cmd_errors_doc, .validate = validate_doc, .summary = "print the error taxonomy as Markdown",
+	  .issue = 4 },
+	{ .name = "recent", .fn = cmd_errors_recent, .validate = validate_recent, .max_args = 1, .flags = DIVE_NEEDS_STATE,
+	  .opts = recent_opts, .usage = "[CODE]", .summary = "errors recorded by recent runs", .issue = 4 },
+	DIVE_VERB_END,
 };

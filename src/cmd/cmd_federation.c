@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "dive/country.h"
@@ -20,6 +19,7 @@
 #include "dive/exitcode.h"
 #include "dive/federation.h"
 #include "dive/fedsync.h"
+#include "dive/settings.h"
 
 /* --- shared ------------------------------------------------------------------------ */
 
@@ -37,9 +37,9 @@ static int sync_open(struct dive_ctx *ctx, const struct dive_inv *inv, struct sy
 	o.store = ctx->store;
 	o.docker_host = ctx->docker_host;
 	o.instances_dir = ctx->instances_dir;
-	o.secrets_spec = getenv("DIVE_SECRETS");
+	o.secrets_spec = settings_getenv("DIVE_SECRETS");
 	o.actor = s->actor;
-	o.lock_wait_ms = dive_opt_int(inv, "lock-wait", 0) * 1000;
+	o.lock_wait_ms = ctx->lock_wait_ms;
 	/* a real login each way per approved spoke: audit --logins, reconcile unless --no-logins */
 	o.probe_logins = dive_opt_given(inv, "logins") ||
 			 (!strcmp(inv->verb->name, "reconcile") && !dive_opt_given(inv, "no-logins"));
@@ -342,15 +342,10 @@ static int cmd_fed_unregister(struct dive_ctx *ctx, const struct dive_inv *inv)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (!ctx->dry_run && !dive_opt_given(inv, "yes") && !isatty(STDIN_FILENO))
-		return dive_fail(ctx, DIVE_EUSAGE, "refusing to unregister '%s' without --yes (--dry-run shows what goes)",
-				 c->code);
 	if ((rc = sync_open(ctx, inv, &s)) < 0)
 		return fail_code(ctx, rc, "cannot open the federation store for", c->code, 0);
-	if (!ctx->dry_run && !dive_opt_given(inv, "yes")) {
-		char answer[8] = "";
-
-		/* say what will go before anything goes */
+	if (!ctx->dry_run && !ctx->yes) {
+		/* on a terminal (the dispatcher saw to that): say what will go before anything goes */
 		rc = fedsync_unregister(s.fs, &r, c, reason, FEDSYNC_DRY_RUN);
 		if (rc < 0) {
 			fedsync_close(s.fs);
@@ -359,10 +354,9 @@ static int cmd_fed_unregister(struct dive_ctx *ctx, const struct dive_inv *inv)
 		}
 		print_steps(ctx, &r);
 		fedsync_report_release(&r);
-		fprintf(ctx->err, "revoke %s and remove these objects? [y/N] ", c->code);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+		if (dive_confirm(ctx, "revoke %s and remove these objects?", c->code) < 0) {
 			fedsync_close(s.fs);
-			return dive_fail(ctx, DIVE_EUSAGE, "nothing removed");
+			return dive_fail(ctx, DIVE_EUSAGE, "%s", dive_error_last());
 		}
 	}
 	rc = fedsync_unregister(s.fs, &r, c, reason, ctx->dry_run ? FEDSYNC_DRY_RUN : 0);
@@ -753,54 +747,63 @@ static const struct dive_opt lock_opts[] = {
 	DIVE_OPT_END,
 };
 
+/* What fedstore keeps as suspendedReason or revokedReason (fedstore.h). */
+#define FED_REASON_MAX 256
+
 static const struct dive_opt suspend_opts[] = {
-	{ "reason", 0, DIVE_OPT_STRING, "TEXT", "why (kept as suspendedReason, at most 256 bytes)", 0, 0 },
+	{ .name = "reason", .type = DIVE_OPT_STRING, .arg = "TEXT", .max_len = FED_REASON_MAX,
+	  .help = "why (kept as suspendedReason, at most 256 bytes)" },
 	DIVE_OPT_LOCK_WAIT,
 	DIVE_OPT_END,
 };
 
 static const struct dive_opt unregister_opts[] = {
-	{ "reason", 0, DIVE_OPT_STRING, "TEXT", "why (kept as revokedReason, at most 256 bytes)", 0, 0 },
+	{ .name = "reason", .type = DIVE_OPT_STRING, .arg = "TEXT", .max_len = FED_REASON_MAX,
+	  .help = "why (kept as revokedReason, at most 256 bytes)" },
 	DIVE_OPT_YES,
 	DIVE_OPT_LOCK_WAIT,
 	DIVE_OPT_END,
 };
 
 static const struct dive_opt audit_opts[] = {
-	{ "logins", 0, DIVE_OPT_BOOL, NULL, "also walk a real federated login each way per approved spoke", 0, 0 },
+	{ .name = "logins", .type = DIVE_OPT_BOOL, .help = "also walk a real federated login each way per approved spoke" },
 	DIVE_OPT_END,
 };
 
 static const struct dive_opt reconcile_opts[] = {
-	{ "prune", 0, DIVE_OPT_BOOL, NULL, "also delete IdPs and clients no approved spoke owns", 0, 0 },
-	{ "no-logins", 0, DIVE_OPT_BOOL, NULL, "do not check federated logins (objects only)", 0, 0 },
+	{ .name = "prune", .type = DIVE_OPT_BOOL, .help = "also delete IdPs and clients no approved spoke owns" },
+	{ .name = "no-logins", .type = DIVE_OPT_BOOL, .help = "do not check federated logins (objects only)" },
 	DIVE_OPT_LOCK_WAIT,
 	DIVE_OPT_END,
 };
 
 static const struct dive_opt idps_opts[] = {
-	{ "public", 0, DIVE_OPT_BOOL, NULL, "what the public IdP list should show (fails closed)", 0, 0 },
+	{ .name = "public", .type = DIVE_OPT_BOOL, .help = "what the public IdP list should show (fails closed)" },
 	DIVE_OPT_END,
 };
 
 /* Changes of one spoke: its code, the state store (breakers, locks), the instance lock then hub:shared. */
 #define FED_CHANGE (DIVE_ARG_SPOKE | DIVE_NEEDS_STATE | DIVE_TAKES_LOCK | DIVE_DRY_RUN)
 #define FED_READ (DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER)
+#define ONE_CODE .min_args = 1, .max_args = 1, .usage = "CODE", .issue = 7
 
 const struct dive_verb cmd_federation_verbs[] = {
-	{ "register", cmd_fed_register, 1, 1, FED_CHANGE, lock_opts, "CODE", "record a spoke registration (pending)", 7 },
-	{ "unregister", cmd_fed_unregister, 1, 1, FED_CHANGE | DIVE_NEEDS_DOCKER | DIVE_DESTRUCTIVE, unregister_opts,
-	  "CODE", "remove IdPs and clients on both sides, mark revoked", 7 },
-	{ "approve", cmd_fed_approve, 1, 1, FED_CHANGE | DIVE_NEEDS_DOCKER, lock_opts, "CODE",
-	  "approve a spoke and federate it both ways", 7 },
-	{ "suspend", cmd_fed_suspend, 1, 1, FED_CHANGE, suspend_opts, "CODE", "suspend a spoke and disable its IdP", 7 },
-	{ "status", cmd_fed_status, 1, 1, DIVE_ARG_SPOKE | FED_READ, NULL, "CODE",
-	  "registration, objects and stack of a spoke", 7 },
-	{ "audit", cmd_fed_audit, 0, 0, FED_READ, audit_opts, NULL,
-	  "compare Keycloak, MongoDB and containers; exit 5 on drift, 1 on error", 7 },
-	{ "reconcile", cmd_fed_reconcile, 0, 0, FED_READ | DIVE_TAKES_LOCK | DIVE_DRY_RUN, reconcile_opts, NULL,
-	  "repair drift toward the MongoDB truth", 7 },
-	{ "idps", cmd_fed_idps, 0, 0, FED_READ, idps_opts, NULL, "identity providers of the hub; --public: those offered",
-	  7 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "register", .fn = cmd_fed_register, ONE_CODE, .flags = FED_CHANGE, .opts = lock_opts,
+	  .summary = "record a spoke registration (pending)" },
+	{ .name = "unregister", .fn = cmd_fed_unregister, ONE_CODE,
+	  .flags = FED_CHANGE | DIVE_NEEDS_DOCKER | DIVE_DESTRUCTIVE, .opts = unregister_opts,
+	  .summary = "remove IdPs and clients on both sides, mark revoked" },
+	{ .name = "approve", .fn = cmd_fed_approve, ONE_CODE, .flags = FED_CHANGE | DIVE_NEEDS_DOCKER, .opts = lock_opts,
+	  .summary = "approve a spoke and federate it both ways" },
+	{ .name = "suspend", .fn = cmd_fed_suspend, ONE_CODE, .flags = FED_CHANGE, .opts = suspend_opts,
+	  .summary = "suspend a spoke and disable its IdP" },
+	{ .name = "status", .fn = cmd_fed_status, ONE_CODE, .flags = DIVE_ARG_SPOKE | FED_READ,
+	  .summary = "registration, objects and stack of a spoke" },
+	{ .name = "audit", .fn = cmd_fed_audit, .flags = FED_READ, .opts = audit_opts, .issue = 7,
+	  .summary = "compare Keycloak, MongoDB and containers; exit 5 on drift, 1 on error" },
+	{ .name = "reconcile", .fn = cmd_fed_reconcile, .flags = FED_READ | DIVE_TAKES_LOCK | DIVE_DRY_RUN,
+	  .opts = reconcile_opts, .summary = "repair drift toward the MongoDB truth", .issue = 7 },
+	{ .name = "idps", .fn = cmd_fed_idps, .flags = FED_READ, .opts = idps_opts, .issue = 7,
+	  .summary = "identity providers of the hub; --public: those offered" },
+	DIVE_VERB_END,
 };

@@ -118,13 +118,15 @@ out:
 }
 
 static const struct dive_opt graph_opts[] = {
-	{ "file", 'f', DIVE_OPT_STRING, "PATH", "any compose file instead of the hub or a spoke", 0, 0 },
-	{ "mermaid", 0, DIVE_OPT_BOOL, NULL, "print a Mermaid flowchart", 0, 0 },
-	{ "dot", 0, DIVE_OPT_BOOL, NULL, "print Graphviz dot", 0, 0 },
+	{ .name = "file", .short_name = 'f', .type = DIVE_OPT_STRING, .arg = "PATH",
+	  .help = "any compose file instead of the hub or a spoke" },
+	{ .name = "mermaid", .type = DIVE_OPT_BOOL, .help = "print a Mermaid flowchart" },
+	{ .name = "dot", .type = DIVE_OPT_BOOL, .help = "print Graphviz dot" },
 	DIVE_OPT_END,
 };
 
+/* Reads a file and prints; nothing is opened before its own checks, so it needs no validate hook. */
 const struct dive_verb cmd_graph_verb = {
-	"graph", cmd_graph, 0, 2, 0, graph_opts, "[hub | spoke CODE]",
-	"services, dependencies, levels and timeouts; cycles are reported with their path", 5
+	.name = "graph", .fn = cmd_graph, .max_args = 2, .opts = graph_opts, .usage = "[hub | spoke CODE]",
+	.summary = "services, dependencies, levels and timeouts; cycles are reported with their path", .issue = 5,
 };

@@ -33,5 +33,5 @@ static int cmd_help(struct dive_ctx *ctx, const struct dive_inv *inv)
 }
 
 const struct dive_verb cmd_help_verb = {
-	"help", cmd_help, 0, 2, 0, NULL, "[COMMAND [VERB]]", "show help for a command", 0
+	.name = "help", .fn = cmd_help, .max_args = 2, .usage = "[COMMAND [VERB]]", .summary = "show help for a command",
 };

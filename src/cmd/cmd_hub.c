@@ -3,10 +3,42 @@
 
 #include "cmd.h"
 #include "dive/country.h"
+#include "dive/deploy.h"
+#include "dive/error.h"
 #include "dive/exitcode.h"
+#include "dive/secret.h"
+#include "dive/store.h"
+
+/*
+ * The state store for hub up: the configured one, else the hub's own, which
+ * this command starts when it is missing or down (DIVE_STATE_BOOTSTRAP: the
+ * dispatcher leaves it to us, after every input was checked).  A dry run
+ * starts nothing: its plan needs no store.
+ */
+static int open_or_bootstrap(struct dive_ctx *ctx)
+{
+	struct dive_secret url = DIVE_SECRET_INIT;
+	int rc, none = 0;
+
+	if ((rc = dive_state_open(ctx, &none)) < 0 || !none || ctx->dry_run)
+		return rc;
+	if (!ctx->quiet && !ctx->json)
+		fprintf(ctx->err, "no state store configured: starting the hub's PostgreSQL for it\n");
+	rc = deploy_bootstrap_store(&url, ctx->docker_host, ctx->instances_dir);
+	if (rc == 0) {
+		ctx->bootstrapped = 1;
+		rc = store_open(&ctx->store, dive_secret_reveal(&url), STORE_MIGRATE);
+	}
+	dive_secret_release(&url);
+	return rc;
+}
 
 static int cmd_hub_up(struct dive_ctx *ctx, const struct dive_inv *inv)
 {
+	int rc = open_or_bootstrap(ctx);
+
+	if (rc < 0)
+		return dive_fail_last(ctx, rc, "cannot use the state store");
 	return cmd_stack_deploy(ctx, inv, STACK_HUB, country_find("USA"), "deploy");
 }
 
@@ -38,34 +70,17 @@ static int cmd_hub_status(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return healthy ? DIVE_EXIT_OK : DIVE_EXIT_UNHEALTHY;
 }
 
-static const struct dive_opt up_opts[] = {
-	{ "resume", 0, DIVE_OPT_BOOL, NULL, "continue an interrupted run, skipping steps already done", 0, 0 },
-	{ "from-phase", 0, DIVE_OPT_STRING, "PHASE", "start at PHASE (preflight, initialization, deployment, configuration, verification)", 0, 0 },
-	{ "rollback", 0, DIVE_OPT_STRING, "auto|none", "on failure, roll back to the last good checkpoint (default auto)", 0, 0 },
-	{ "parallel", 0, DIVE_OPT_INT, "N", "start at most N services at once", 1, 64 },
-	DIVE_OPT_LOCK_WAIT,
-	DIVE_OPT_END,
-};
-
-static const struct dive_opt verify_opts[] = {
-	DIVE_OPT_LOCK_WAIT,
-	DIVE_OPT_END,
-};
-
-static const struct dive_opt down_opts[] = {
-	DIVE_OPT_YES,
-	DIVE_OPT_LOCK_WAIT,
-	DIVE_OPT_END,
-};
-
 const struct dive_verb cmd_hub_verbs[] = {
-	{ "up", cmd_hub_up, 0, 0, DIVE_STATE_BOOTSTRAP | DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, up_opts,
-	  NULL, "deploy or update the hub through the five-phase pipeline", 6 },
-	{ "verify", cmd_hub_verify, 0, 0, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK, verify_opts, NULL,
-	  "check the deployed hub: every service healthy, its realm and app client there", 11 },
-	{ "down", cmd_hub_down, 0, 0, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE,
-	  down_opts, NULL, "stop and remove the hub's containers", 6 },
-	{ "status", cmd_hub_status, 0, 0, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER, NULL, NULL,
-	  "state and health of every hub service", 6 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "up", .fn = cmd_hub_up, .opts = cmd_stack_deploy_opts, .issue = 6,
+	  .flags = DIVE_STATE_BOOTSTRAP | DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN,
+	  .summary = "deploy or update the hub through the five-phase pipeline" },
+	{ .name = "verify", .fn = cmd_hub_verify, .opts = cmd_stack_verify_opts, .issue = 11,
+	  .flags = DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN,
+	  .summary = "check the deployed hub: every service healthy, its realm and app client there" },
+	{ .name = "down", .fn = cmd_hub_down, .opts = cmd_stack_down_opts, .issue = 6,
+	  .flags = DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE,
+	  .summary = "stop and remove the hub's containers" },
+	{ .name = "status", .fn = cmd_hub_status, .issue = 6, .flags = DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER,
+	  .summary = "state and health of every hub service" },
+	DIVE_VERB_END,
 };

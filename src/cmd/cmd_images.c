@@ -7,6 +7,7 @@
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/images.h"
+#include "dive/settings.h"
 
 static void log_line(void *arg, const char *line)
 {
@@ -18,9 +19,9 @@ static void log_line(void *arg, const char *line)
 
 static const char *source_dir(void)
 {
-	const char *s = getenv("DIVE_SOURCE_DIR");
+	const char *s = settings_getenv("DIVE_SOURCE_DIR");
 
-	return s && *s ? s : DIVE_SOURCE_DIR;
+	return s ? s : DIVE_SOURCE_DIR;
 }
 
 static int cmd_images_build(struct dive_ctx *ctx, const struct dive_inv *inv)
@@ -98,9 +99,17 @@ static int cmd_images_list(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return doc ? dive_print_json(ctx, doc) : DIVE_EXIT_OK;
 }
 
+/* The names are recipes' before the engine is asked anything. */
+static int validate_build(const struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	return images_check_names((const char *const *)inv->argv, (size_t)inv->argc);
+}
+
 const struct dive_verb cmd_images_verbs[] = {
-	{ "build", cmd_images_build, 0, -1, DIVE_NEEDS_DOCKER | DIVE_DRY_RUN, NULL, "[IMAGE...]",
-	  "build every image the hub and a spoke need, from local programs", 6 },
-	{ "list", cmd_images_list, 0, 0, DIVE_NEEDS_DOCKER, NULL, NULL, "local images and whether they exist", 6 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "build", .fn = cmd_images_build, .validate = validate_build, .max_args = -1,
+	  .flags = DIVE_NEEDS_DOCKER | DIVE_DRY_RUN, .usage = "[IMAGE...]", .issue = 6,
+	  .summary = "build every image the hub and a spoke need, from local programs" },
+	{ .name = "list", .fn = cmd_images_list, .flags = DIVE_NEEDS_DOCKER, .issue = 6,
+	  .summary = "local images and whether they exist" },
+	DIVE_VERB_END,
 };

@@ -1,6 +1,4 @@
 /* cmd_lock.c - `dive lock ...`: advisory locks that exclude for real. */
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,15 +8,12 @@
 #include "dive/country.h"
 #include "dive/error.h"
 #include "dive/exitcode.h"
+#include "dive/interrupt.h"
 #include "dive/lock.h"
 #include "dive/store.h"
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
+/* What `dive lock hold -m` keeps for whoever finds the lock held (dive.lock_holders.message). */
+#define LOCK_MESSAGE_MAX 500
 
 static cJSON *holder_json(const struct lock_holder *h)
 {
@@ -85,36 +80,61 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* --dry-run: who holds it now, and what holding it would record; nothing is taken. */
+static int hold_dry_run(struct dive_ctx *ctx, const char *name, long seconds, const char *message)
+{
+	struct lock_holder *rows = NULL;
+	size_t n = 0;
+	int rc = lock_holders(ctx->store->conn, name, &rows, &n);
+
+	if (rc < 0)
+		return dive_fail_last(ctx, rc, "cannot read locks");
+	if (ctx->json) {
+		cJSON *doc = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(doc, "lock", name);
+		cJSON_AddBoolToObject(doc, "dry_run", 1);
+		cJSON_AddNumberToObject(doc, "for_s", (double)seconds);
+		cJSON_AddItemToObject(doc, "holder", n ? holder_json(&rows[0]) : cJSON_CreateNull());
+		free(rows);
+		return dive_print_json(ctx, doc);
+	}
+	fprintf(ctx->out, "would hold lock '%s' for %lds%s%s%s (nothing was taken)\n", name, seconds,
+		message ? " with the message '" : "", message ? message : "", message ? "'" : "");
+	if (n)
+		fprintf(ctx->out, "it is held now by pid %d on '%s' (%s) since %s\n", rows[0].pid, rows[0].host,
+			rows[0].command, rows[0].acquired_at);
+	else
+		fprintf(ctx->out, "it is free now\n");
+	free(rows);
+	return DIVE_EXIT_OK;
+}
+
 static int cmd_lock_hold(struct dive_ctx *ctx, const struct dive_inv *inv)
 {
 	struct lock_request req = { 0 };
 	struct lock_holder holder;
 	struct dive_lock *l = NULL;
-	struct sigaction sa;
+	struct dive_interrupt_saved signals;
 	char name[32], command[256];
 	long long deadline;
 	long seconds = dive_opt_int(inv, "for", 0);
-	int rc, code = DIVE_EXIT_OK;
+	int rc, code = DIVE_EXIT_OK, stopped;
 
-	if (!dive_opt_given(inv, "for"))
-		return dive_fail(ctx, DIVE_EUSAGE, "'dive lock hold' needs --for SECONDS");
 	lock_name_instance(name, inv->country->code);
 	dive_inv_command(command, sizeof(command), inv);
 	req.command = command;
 	req.message = dive_opt_str(inv, "message", NULL);
-	req.wait_ms = dive_opt_int(inv, "lock-wait", 0) * 1000;
+	req.wait_ms = ctx->lock_wait_ms;
 	req.hold_s = seconds;
-	if (req.message && strlen(req.message) > 500)
-		return dive_fail(ctx, DIVE_EUSAGE, "the lock message is longer than 500 characters");
+	if (ctx->dry_run)
+		return hold_dry_run(ctx, name, seconds, req.message);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
+	/* Ctrl-C ends the wait for the lock (exit 130) or the window (released early) */
+	dive_interrupt_catch(&signals);
 	rc = lock_acquire(&l, ctx->store->url, name, &req, &holder);
 	if (rc < 0) {
+		dive_interrupt_restore(&signals);
 		if (rc == DIVE_ELOCKED && ctx->json) {
 			cJSON *doc = cJSON_CreateObject();
 
@@ -133,30 +153,28 @@ static int cmd_lock_hold(struct dive_ctx *ctx, const struct dive_inv *inv)
 			(int)getpid());
 	fflush(ctx->out);
 	deadline = mono_ms() + seconds * 1000;
-	while (!stop_signal && mono_ms() < deadline) {
+	while (!dive_interrupted() && mono_ms() < deadline) {
 		long long left = deadline - mono_ms();
-		struct timespec ts = { 0, 0 };
 
-		if (left > 1000)
-			left = 1000;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
+		if (dive_interrupt_sleep_ms(left > 1000 ? 1000 : (long)left))
+			break;
 		if ((rc = lock_check(l)) < 0) {
 			code = dive_fail_last(ctx, DIVE_EFAIL, "lock lost while holding it");
 			break;
 		}
 	}
+	stopped = dive_interrupted() != 0;
 	lock_release(l);
+	dive_interrupt_restore(&signals);
 	if (code == DIVE_EXIT_OK && ctx->json) {
 		cJSON *doc = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(doc, "lock", name);
 		cJSON_AddBoolToObject(doc, "released", 1);
-		cJSON_AddBoolToObject(doc, "interrupted", stop_signal != 0);
+		cJSON_AddBoolToObject(doc, "interrupted", stopped);
 		dive_print_json(ctx, doc);
 	} else if (code == DIVE_EXIT_OK && !ctx->quiet) {
-		fprintf(ctx->out, "released lock '%s'%s\n", name, stop_signal ? " (interrupted)" : "");
+		fprintf(ctx->out, "released lock '%s'%s\n", name, stopped ? " (interrupted)" : "");
 	}
 	return code;
 }
@@ -168,9 +186,6 @@ static int cmd_lock_release(struct dive_ctx *ctx, const struct dive_inv *inv)
 	int rc;
 
 	lock_name_instance(name, inv->country->code);
-	if (!dive_opt_given(inv, "force"))
-		return dive_fail(ctx, DIVE_EUSAGE, "refusing to release '%s' without --force: it ends the holder's "
-				 "database session", name);
 	if (ctx->dry_run) {
 		struct lock_holder *rows = NULL;
 		size_t n = 0;
@@ -201,24 +216,47 @@ static int cmd_lock_release(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return DIVE_EXIT_OK;
 }
 
+static int validate_hold(const struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	if (!dive_opt_given(inv, "for"))
+		return dive_error_set(DIVE_EUSAGE, "'dive lock hold' needs --for SECONDS");
+	return 0;
+}
+
+static int validate_release(const struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	char name[32];
+
+	if (dive_opt_given(inv, "force"))
+		return 0;
+	lock_name_instance(name, inv->country->code);
+	return dive_error_set(DIVE_EUSAGE, "refusing to release '%s' without --force: it ends the holder's database "
+			      "session", name);
+}
+
 static const struct dive_opt hold_opts[] = {
-	{ "for", 0, DIVE_OPT_INT, "SECONDS", "how long to hold the lock (required)", 1, 7 * 86400 },
-	{ "message", 'm', DIVE_OPT_STRING, "TEXT", "shown to whoever finds the lock held", 0, 0 },
+	{ .name = "for", .type = DIVE_OPT_INT, .arg = "SECONDS", .help = "how long to hold the lock (required)",
+	  .min = 1, .max = 7 * 86400 },
+	{ .name = "message", .short_name = 'm', .type = DIVE_OPT_STRING, .arg = "TEXT", .max_len = LOCK_MESSAGE_MAX,
+	  .help = "shown to whoever finds the lock held (at most 500 bytes)" },
 	DIVE_OPT_LOCK_WAIT,
 	DIVE_OPT_END,
 };
 
 static const struct dive_opt release_opts[] = {
-	{ "force", 0, DIVE_OPT_BOOL, NULL, "end the holder's database session", 0, 0 },
+	{ .name = "force", .type = DIVE_OPT_BOOL, .help = "end the holder's database session" },
 	DIVE_OPT_END,
 };
 
 const struct dive_verb cmd_lock_verbs[] = {
-	{ "status", cmd_lock_status, 0, 1, DIVE_NEEDS_STATE | DIVE_ARG_CODE, NULL, "[CODE]",
-	  "live lock holders (dead holders' locks are gone with their sessions)", 3 },
-	{ "hold", cmd_lock_hold, 1, 1, DIVE_NEEDS_STATE | DIVE_ARG_CODE, hold_opts, "CODE",
-	  "hold an instance lock for a maintenance window", 3 },
-	{ "release", cmd_lock_release, 1, 1, DIVE_NEEDS_STATE | DIVE_ARG_CODE | DIVE_DRY_RUN, release_opts, "CODE",
-	  "end the session holding an instance lock (--force) and say whose it was", 3 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "status", .fn = cmd_lock_status, .max_args = 1, .flags = DIVE_NEEDS_STATE | DIVE_ARG_CODE,
+	  .usage = "[CODE]", .summary = "live lock holders (dead holders' locks are gone with their sessions)",
+	  .issue = 3 },
+	{ .name = "hold", .fn = cmd_lock_hold, .validate = validate_hold, .min_args = 1, .max_args = 1,
+	  .flags = DIVE_NEEDS_STATE | DIVE_ARG_CODE | DIVE_TAKES_LOCK | DIVE_DRY_RUN, .opts = hold_opts,
+	  .usage = "CODE", .summary = "hold an instance lock for a maintenance window", .issue = 3 },
+	{ .name = "release", .fn = cmd_lock_release, .validate = validate_release, .min_args = 1, .max_args = 1,
+	  .flags = DIVE_NEEDS_STATE | DIVE_ARG_CODE | DIVE_DRY_RUN, .opts = release_opts, .usage = "CODE",
+	  .summary = "end the session holding an instance lock (--force) and say whose it was", .issue = 3 },
+	DIVE_VERB_END,
 };

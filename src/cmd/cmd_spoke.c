@@ -31,6 +31,7 @@ static int cmd_spoke_ports(struct dive_ctx *ctx, const struct dive_inv *inv)
 	size_t i, n = ports_service_count();
 	int rc;
 
+	/* parsed here, not by the dispatcher: one line, no usage, for a hostile code (t0002) */
 	rc = country_parse(&c, inv->argv[0]);
 	if (rc < 0)
 		return dive_fail(ctx, rc, "%s", dive_error_last());
@@ -89,28 +90,7 @@ static int cmd_spoke_list_countries(struct dive_ctx *ctx, const struct dive_inv 
 	return DIVE_EXIT_OK;
 }
 
-static const struct dive_opt deploy_opts[] = {
-	{ "resume", 0, DIVE_OPT_BOOL, NULL, "continue an interrupted run, skipping steps already done", 0, 0 },
-	{ "from-phase", 0, DIVE_OPT_STRING, "PHASE", "start at PHASE (preflight, initialization, deployment, configuration, verification)", 0, 0 },
-	{ "rollback", 0, DIVE_OPT_STRING, "auto|none", "on failure, roll back to the last good checkpoint (default auto)", 0, 0 },
-	{ "parallel", 0, DIVE_OPT_INT, "N", "start at most N services at once", 1, 64 },
-	DIVE_OPT_LOCK_WAIT,
-	DIVE_OPT_END,
-};
-
-static const struct dive_opt verify_opts[] = {
-	DIVE_OPT_LOCK_WAIT,
-	DIVE_OPT_END,
-};
-
-static const struct dive_opt down_opts[] = {
-	DIVE_OPT_YES,
-	DIVE_OPT_LOCK_WAIT,
-	DIVE_OPT_END,
-};
-
 #define STATE_DOCKER (DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER)
-
 
 static int cmd_spoke_deploy(struct dive_ctx *ctx, const struct dive_inv *inv)
 {
@@ -204,21 +184,30 @@ static int cmd_spoke_list(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return DIVE_EXIT_OK;
 }
 
+#define CHANGE (DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN)
+
 const struct dive_verb cmd_spoke_verbs[] = {
-	{ "deploy", cmd_spoke_deploy, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, deploy_opts, "CODE",
-	  "deploy a spoke through the five-phase pipeline", 6 },
-	{ "up", cmd_spoke_up, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, deploy_opts, "CODE",
-	  "start an initialised spoke (skips initialization)", 6 },
-	{ "verify", cmd_spoke_verify, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK, verify_opts, "CODE",
-	  "check a deployed spoke for real: health, and a federated login each way", 11 },
-	{ "down", cmd_spoke_down, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE, down_opts, "CODE",
-	  "stop and remove a spoke's containers, nothing else", 6 },
-	{ "status", cmd_spoke_status, 0, 1, DIVE_ARG_SPOKE | STATE_DOCKER, NULL, "[CODE]", "state and health of one spoke or all", 6 },
-	{ "list", cmd_spoke_list, 0, 0, DIVE_NEEDS_STATE, NULL, NULL, "spokes known to the state store", 6 },
-	{ "ports", cmd_spoke_ports, 1, 1, 0, NULL, "CODE", "host ports of a spoke (USA: of the hub)", 0 },
-	{ "clean", cmd_spoke_clean, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE, down_opts, "CODE",
-	  "remove a spoke's containers, volumes and network (asks first)", 6 },
-	{ "list-countries", cmd_spoke_list_countries, 0, 0, 0, NULL, NULL,
-	  "the 32 NATO members and 6 partners dive knows", 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "deploy", .fn = cmd_spoke_deploy, .min_args = 1, .max_args = 1, .flags = CHANGE,
+	  .opts = cmd_stack_deploy_opts, .usage = "CODE", .summary = "deploy a spoke through the five-phase pipeline",
+	  .issue = 6 },
+	{ .name = "up", .fn = cmd_spoke_up, .min_args = 1, .max_args = 1, .flags = CHANGE, .opts = cmd_stack_deploy_opts,
+	  .usage = "CODE", .summary = "start an initialised spoke (skips initialization)", .issue = 6 },
+	{ .name = "verify", .fn = cmd_spoke_verify, .min_args = 1, .max_args = 1,
+	  .flags = DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, .opts = cmd_stack_verify_opts, .usage = "CODE",
+	  .summary = "check a deployed spoke for real: health, and a federated login each way", .issue = 11 },
+	{ .name = "down", .fn = cmd_spoke_down, .min_args = 1, .max_args = 1, .flags = CHANGE | DIVE_DESTRUCTIVE,
+	  .opts = cmd_stack_down_opts, .usage = "CODE", .summary = "stop and remove a spoke's containers, nothing else",
+	  .issue = 6 },
+	{ .name = "status", .fn = cmd_spoke_status, .max_args = 1, .flags = DIVE_ARG_SPOKE | STATE_DOCKER,
+	  .usage = "[CODE]", .summary = "state and health of one spoke or all", .issue = 6 },
+	{ .name = "list", .fn = cmd_spoke_list, .flags = DIVE_NEEDS_STATE, .summary = "spokes known to the state store",
+	  .issue = 6 },
+	{ .name = "ports", .fn = cmd_spoke_ports, .min_args = 1, .max_args = 1, .usage = "CODE",
+	  .summary = "host ports of a spoke (USA: of the hub)" },
+	{ .name = "clean", .fn = cmd_spoke_clean, .min_args = 1, .max_args = 1, .flags = CHANGE | DIVE_DESTRUCTIVE,
+	  .opts = cmd_stack_down_opts, .usage = "CODE",
+	  .summary = "remove a spoke's containers, volumes and network (asks first)", .issue = 6 },
+	{ .name = "list-countries", .fn = cmd_spoke_list_countries,
+	  .summary = "the 32 NATO members and 6 partners dive knows" },
+	DIVE_VERB_END,
 };

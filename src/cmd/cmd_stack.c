@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "dive/country.h"
@@ -14,6 +13,7 @@
 #include "dive/error.h"
 #include "dive/exitcode.h"
 #include "dive/pipeline.h"
+#include "dive/settings.h"
 #include "dive/state.h"
 #include "dive/store.h"
 
@@ -142,6 +142,7 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	struct deploy_report rep;
 	char actor[256];
 	const char *from = dive_opt_str(inv, "from-phase", NULL), *rb = dive_opt_str(inv, "rollback", "auto");
+	enum dive_phase ph;
 	int rc, code;
 
 	dive_inv_command(actor, sizeof(actor), inv);
@@ -150,22 +151,14 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	o.mode = mode;
 	o.actor = actor;
 	o.resume = dive_opt_given(inv, "resume");
-	o.from_phase = -1;
-	if (from) {
-		enum dive_phase ph;
-
-		if (dive_phase_parse(&ph, from) < 0)
-			return dive_fail_last(ctx, DIVE_EUSAGE, "bad --from-phase");
-		o.from_phase = ph;
-	}
-	if (strcmp(rb, "auto") && strcmp(rb, "none"))
-		return dive_fail(ctx, DIVE_EUSAGE, "--rollback takes auto or none, not '%.20s'", rb);
+	/* the dispatcher checked both values against the option rows below */
+	o.from_phase = from && dive_phase_parse(&ph, from) == 0 ? (int)ph : -1;
 	o.rollback = !strcmp(rb, "auto");
 	o.parallel = (int)dive_opt_int(inv, "parallel", 0);
 	o.dry_run = ctx->dry_run;
-	o.lock_wait_ms = dive_opt_int(inv, "lock-wait", 0) * 1000;
+	o.lock_wait_ms = ctx->lock_wait_ms;
 	o.docker_host = ctx->docker_host;
-	o.secrets_spec = getenv("DIVE_SECRETS");
+	o.secrets_spec = settings_getenv("DIVE_SECRETS");
 	o.instances_dir = ctx->instances_dir;
 	o.progress = progress;
 	o.user = ctx;
@@ -239,7 +232,7 @@ int cmd_stack_status(struct dive_ctx *ctx, enum stack_kind kind, const struct di
 int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
 		   const struct dive_country *c, int clean)
 {
-	struct deploy_down_env env = { ctx->docker_host, ctx->instances_dir, getenv("DIVE_SECRETS") };
+	struct deploy_down_env env = { ctx->docker_host, ctx->instances_dir, settings_getenv("DIVE_SECRETS") };
 	cJSON *list = NULL;
 	char actor[256];
 	int rc, n;
@@ -274,17 +267,9 @@ int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_
 	}
 	cJSON_Delete(list);
 	list = NULL;
-	if (n > 0 && !dive_opt_given(inv, "yes")) {
-		char answer[8] = "";
-
-		if (!isatty(STDIN_FILENO))
-			return dive_fail(ctx, DIVE_EUSAGE, "refusing to remove %d objects without --yes", n);
-		fprintf(ctx->err, "remove these %d objects? [y/N] ", n);
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return dive_fail(ctx, DIVE_EUSAGE, "nothing removed");
-	}
-	rc = deploy_down(ctx->store, &env, kind, c, clean, 0, actor,
-			 dive_opt_int(inv, "lock-wait", 0) * 1000, &list);
+	if (n > 0 && dive_confirm(ctx, "remove these %d objects?", n) < 0)
+		return dive_fail(ctx, DIVE_EUSAGE, "%s", dive_error_last());
+	rc = deploy_down(ctx->store, &env, kind, c, clean, 0, actor, ctx->lock_wait_ms, &list);
 	if (rc < 0) {
 		cJSON_Delete(list);
 		return dive_fail_last(ctx, rc, clean ? "cannot clean" : "cannot stop");
@@ -301,3 +286,36 @@ int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_
 	fprintf(ctx->out, "%s %s\n", c->code, clean ? "cleaned" : "stopped");
 	return DIVE_EXIT_OK;
 }
+
+/* --from-phase: one of the five phases (pipeline.h). */
+static int check_phase(const char *value)
+{
+	enum dive_phase ph;
+
+	return dive_phase_parse(&ph, value);
+}
+
+static const char *const rollback_choices[] = { "auto", "none", NULL };
+
+const struct dive_opt cmd_stack_deploy_opts[] = {
+	{ .name = "resume", .type = DIVE_OPT_BOOL, .help = "continue an interrupted run, skipping steps already done" },
+	{ .name = "from-phase", .type = DIVE_OPT_STRING, .arg = "PHASE", .check = check_phase,
+	  .help = "start at PHASE (preflight, initialization, deployment, configuration, verification)" },
+	{ .name = "rollback", .type = DIVE_OPT_STRING, .arg = "auto|none", .choices = rollback_choices,
+	  .help = "on failure, roll back to the last good checkpoint (default auto)" },
+	{ .name = "parallel", .type = DIVE_OPT_INT, .arg = "N", .help = "start at most N services at once",
+	  .min = 1, .max = 64 },
+	DIVE_OPT_LOCK_WAIT,
+	DIVE_OPT_END,
+};
+
+const struct dive_opt cmd_stack_verify_opts[] = {
+	DIVE_OPT_LOCK_WAIT,
+	DIVE_OPT_END,
+};
+
+const struct dive_opt cmd_stack_down_opts[] = {
+	DIVE_OPT_YES,
+	DIVE_OPT_LOCK_WAIT,
+	DIVE_OPT_END,
+};

@@ -266,17 +266,32 @@ static int cmd_state_import_legacy(struct dive_ctx *ctx, const struct dive_inv *
 	return rc;
 }
 
+/* DIR is a directory dive can read, before the store is opened (the handler opens it again). */
+static int validate_import(const struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	const char *dir = inv->argv[0];
+	DIR *d;
+
+	if (strlen(dir) > 1024 || !(d = opendir(dir)))
+		return dive_error_set(DIVE_EUSAGE, "cannot open directory '%.200s'", dir);
+	closedir(d);
+	return 0;
+}
+
 static const struct dive_opt history_opts[] = {
-	{ "limit", 0, DIVE_OPT_INT, "N", "at most N transitions (default 50)", 1, 100000 },
+	{ .name = "limit", .type = DIVE_OPT_INT, .arg = "N", .help = "at most N transitions (default 50)", .min = 1,
+	  .max = 100000 },
 	DIVE_OPT_END,
 };
 
 const struct dive_verb cmd_state_verbs[] = {
-	{ "show", cmd_state_show, 0, 1, DIVE_NEEDS_STATE | DIVE_ARG_CODE | DIVE_DRY_RUN, NULL, "[CODE]",
-	  "current state of one instance or all; marks dead runs INTERRUPTED", 3 },
-	{ "history", cmd_state_history, 1, 1, DIVE_NEEDS_STATE | DIVE_ARG_CODE, history_opts, "CODE",
-	  "state transitions of an instance, newest first", 3 },
-	{ "import-legacy", cmd_state_import_legacy, 1, 1, DIVE_NEEDS_STATE | DIVE_DRY_RUN, NULL, "DIR",
-	  "import the predecessor's .dive-state/<code>.state files (never writes a file)", 3 },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
+	{ .name = "show", .fn = cmd_state_show, .max_args = 1, .flags = DIVE_NEEDS_STATE | DIVE_ARG_CODE | DIVE_DRY_RUN,
+	  .usage = "[CODE]", .summary = "current state of one instance or all; marks dead runs INTERRUPTED", .issue = 3 },
+	{ .name = "history", .fn = cmd_state_history, .min_args = 1, .max_args = 1,
+	  .flags = DIVE_NEEDS_STATE | DIVE_ARG_CODE, .opts = history_opts, .usage = "CODE",
+	  .summary = "state transitions of an instance, newest first", .issue = 3 },
+	{ .name = "import-legacy", .fn = cmd_state_import_legacy, .validate = validate_import, .min_args = 1,
+	  .max_args = 1, .flags = DIVE_NEEDS_STATE | DIVE_DRY_RUN, .usage = "DIR",
+	  .summary = "import the predecessor's .dive-state/<code>.state files (never writes a file)", .issue = 3 },
+	DIVE_VERB_END,
 };

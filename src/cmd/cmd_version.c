@@ -40,5 +40,5 @@ static int cmd_version(struct dive_ctx *ctx, const struct dive_inv *inv)
 }
 
 const struct dive_verb cmd_version_verb = {
-	"version", cmd_version, 0, 0, 0, NULL, NULL, "print the version of dive and its libraries", 0
+	.name = "version", .fn = cmd_version, .summary = "print the version of dive and its libraries",
 };

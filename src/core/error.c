@@ -4,9 +4,7 @@
 
 #include "dive/error.h"
 
-#define ERROR_MAX 1024
-
-static _Thread_local char last_msg[ERROR_MAX];
+static _Thread_local char last_msg[DIVE_ERROR_MAX];
 static _Thread_local int last_err;
 static _Thread_local int last_code;
 
@@ -53,6 +51,40 @@ void dive_error_clear(void)
 	last_msg[0] = '\0';
 	last_err = DIVE_OK;
 	last_code = 0;
+}
+
+void dive_error_save(struct dive_error_saved *out)
+{
+	memcpy(out->msg, last_msg, sizeof(out->msg));
+	out->err = last_err;
+	out->code = last_code;
+}
+
+int dive_error_restore(const struct dive_error_saved *in)
+{
+	memcpy(last_msg, in->msg, sizeof(last_msg));
+	last_msg[sizeof(last_msg) - 1] = '\0';
+	last_err = in->err;
+	last_code = in->code;
+	return last_err;
+}
+
+int dive_error_wrap(int err, const char *fmt, ...)
+{
+	struct dive_error_saved was;
+	char prefix[DIVE_ERROR_MAX];
+	va_list ap;
+
+	dive_error_save(&was);
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	if (was.msg[0])
+		dive_error_set(err, "%s: %s", prefix, was.msg);
+	else
+		dive_error_set(err, "%s", prefix);
+	last_code = was.code;
+	return err;
 }
 
 static const char *const err_names[] = {

@@ -6,7 +6,7 @@
 
 const struct dive_exit_info dive_exit_table[] = {
 	{ DIVE_EXIT_OK, "ok", "success; for status verbs: everything checked is healthy" },
-	{ DIVE_EXIT_FAILURE, "failure", "the command failed; the last line says what and what to do" },
+	{ DIVE_EXIT_FAILURE, "failure", "the command failed (its output could not be written, too); the last line says what and what to do" },
 	{ DIVE_EXIT_USAGE, "usage", "bad input (flags, arguments, country code, YAML, JSON, environment); nothing was changed" },
 	{ DIVE_EXIT_UNHEALTHY, "unhealthy", "status verbs: something is degraded or unhealthy" },
 	{ DIVE_EXIT_LOCKED, "locked", "a lock needed by the command is held by another holder (shown)" },
@@ -14,7 +14,7 @@ const struct dive_exit_info dive_exit_table[] = {
 	{ DIVE_EXIT_CONFLICT, "conflict", "a concurrent change won (version conflict) or the transition is illegal" },
 	{ DIVE_EXIT_UNAVAILABLE, "unavailable", "a server dive needs could not be reached, or its circuit breaker is open" },
 	{ DIVE_EXIT_NOT_IMPLEMENTED, "not-implemented", "the verb is part of the design but its issue has not landed yet" },
-	{ DIVE_EXIT_INTERRUPTED, "interrupted", "stopped by SIGINT or SIGTERM; the run is recorded as INTERRUPTED" },
+	{ DIVE_EXIT_INTERRUPTED, "interrupted", "stopped by SIGINT or SIGTERM; the run is recorded as INTERRUPTED, a wait for a lock ends at once" },
 	{ 0, NULL, NULL },
 };
 

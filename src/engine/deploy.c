@@ -12,93 +12,9 @@
 #include "dive/xalloc.h"
 #include "dive/fedsync.h"
 #include "dive/lock.h"
+#include "dive/settings.h"
 #include "dive/stack.h"
 #include "dive/state.h"
-
-void deploy_project(char *out, size_t n, enum stack_kind kind, const struct dive_country *c)
-{
-	char lower[4];
-
-	country_lower(lower, c);
-	if (kind == STACK_HUB)
-		snprintf(out, n, "dive-hub");
-	else
-		snprintf(out, n, "dive-spoke-%s", lower);
-}
-
-/* --- loading ----------------------------------------------------------------- */
-
-int deploy_load(struct deploy *d, int real)
-{
-	char *path = NULL;
-	int rc;
-
-	if (d->compose && (d->compose_real || !real))
-		return 0;
-	graph_free(d->graph);
-	compose_free(d->compose);
-	d->graph = NULL;
-	d->compose = NULL;
-	if ((rc = stack_path(&path, d->o->kind)) < 0)
-		return rc;
-	d->env.flags = real ? 0 : INTERP_PLACEHOLDERS;
-	rc = compose_load(&d->compose, path, &d->env);
-	free(path);
-	if (rc == 0)
-		rc = graph_build(&d->graph, d->compose, NULL);
-	if (rc == 0)
-		rc = apply_init(&d->apply, d->docker, d->compose, d->project, d->o->country->code,
-				d->p ? pipeline_run_id(d->p) : 0);
-	d->compose_real = real && rc == 0;
-	return rc;
-}
-
-/* Every secret the stack declares, from the provider; generated when asked. */
-int deploy_load_secrets(struct deploy *d, int generate, cJSON *generated)
-{
-	size_t i;
-	int rc = 0;
-
-	if (!d->compose)
-		return dive_error_set(DIVE_EFAIL, "internal: stack not loaded");
-	for (i = 0; i < d->compose->dive.nsecrets && rc == 0; i++) {
-		const char *key = d->compose->dive.secrets[i];
-		struct dive_secret v = DIVE_SECRET_INIT;
-		int gen = 0;
-
-		rc = generate ? secrets_ensure(d->secrets, d->o->country->code, key, 24, &v, &gen)
-			      : secrets_get(d->secrets, d->o->country->code, key, &v);
-		if (rc == DIVE_ENOTFOUND) {
-			if (!generate)
-				rc = dive_error_set(DIVE_EUSAGE, "secret '%s' of '%s' is missing: it was never "
-								 "initialised (run 'dive %s%s' first)",
-						    key, d->o->country->code,
-						    d->o->kind == STACK_HUB ? "hub up" : "spoke deploy ",
-						    d->o->kind == STACK_HUB ? "" : d->o->country->code);
-			dive_error_set_code(ERRC_SECRET_MISSING);
-		}
-		if (rc == 0) {
-			interp_table_set(&d->secret_vars, key, dive_secret_reveal(&v), 1);
-			if (gen && generated)
-				cJSON_AddItemToArray(generated, cJSON_CreateString(key));
-		}
-		dive_secret_release(&v);
-	}
-	d->secrets_loaded = rc == 0;
-	return rc;
-}
-
-/*
- * Every phase starts here: the steps a phase records (from scheduler threads
- * too) belong to the pipeline it runs in, whichever phase the run began at.
- */
-struct deploy *deploy_enter(struct pipeline *p, void *user)
-{
-	struct deploy *d = user;
-
-	d->p = p;
-	return d;
-}
 
 /* --- undo ----------------------------------------------------------------------------- */
 
@@ -124,40 +40,6 @@ static const struct pipeline_phase_def phases_deploy[] = {
 	{ DIVE_PHASE_CONFIGURATION, deploy_phase_configuration },
 	{ DIVE_PHASE_VERIFICATION, deploy_phase_verification },
 };
-
-int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store *s)
-{
-	int rc;
-
-	memset(d, 0, sizeof(*d));
-	d->o = o;
-	d->store = s;
-	pthread_mutex_init(&d->store_mu, NULL);
-	deploy_project(d->project, sizeof(d->project), o->kind, o->country);
-	country_lower(d->code_lower, o->country);
-	if ((rc = ports_for(&d->ports, o->country)) < 0)
-		return rc;
-	if ((rc = docker_open(&d->docker, o->docker_host, NULL)) < 0)
-		return rc;
-	if ((rc = secrets_open(&d->secrets, o->secrets_spec, o->instances_dir)) < 0)
-		return rc;
-	if ((rc = stack_env_for(&d->stack_env, o->country)) < 0)
-		return rc;
-	interp_env_table(&d->env, &d->secret_vars, &d->stack_env);
-	return 0;
-}
-
-void deploy_ctx_close(struct deploy *d)
-{
-	apply_events_stop(&d->apply);
-	graph_free(d->graph);
-	compose_free(d->compose);
-	stack_env_release(&d->stack_env);
-	interp_table_release(&d->secret_vars);
-	secrets_close(d->secrets);
-	docker_close(d->docker);
-	pthread_mutex_destroy(&d->store_mu);
-}
 
 int deploy_run(struct store *s, const struct deploy_opts *o, struct deploy_report *out)
 {
@@ -210,75 +92,7 @@ void deploy_report_release(struct deploy_report *r)
 	r->services = r->checks = NULL;
 }
 
-/* --- status and down --------------------------------------------------------------- */
-
-int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind, const struct dive_country *c,
-		  cJSON **out, int *healthy)
-{
-	struct deploy_opts o = { 0 };
-	struct deploy d;
-	struct state_instance st;
-	cJSON *doc = cJSON_CreateObject(), *list = NULL, *svcs;
-	size_t i;
-	int rc, all = 1;
-
-	*out = NULL;
-	*healthy = 0;
-	o.kind = kind;
-	o.country = c;
-	o.docker_host = docker_host;
-	o.instances_dir = ".";
-	o.secrets_spec = "env";
-	rc = deploy_ctx_open(&d, &o, s);
-	if (rc == 0)
-		rc = docker_negotiate(d.docker);
-	if (rc == 0)
-		rc = deploy_load(&d, 0);
-	if (rc == 0)
-		rc = apply_status(d.docker, &list, d.project);
-	if (rc < 0)
-		goto out;
-	cJSON_AddStringToObject(doc, "code", c->code);
-	cJSON_AddStringToObject(doc, "name", c->name);
-	cJSON_AddStringToObject(doc, "project", d.project);
-	if (s && s->ready && state_get(s, &st, c->code) == 0) {
-		cJSON_AddStringToObject(doc, "state", dive_state_name(st.state));
-		cJSON_AddNumberToObject(doc, "version", (double)st.version);
-	}
-	svcs = cJSON_AddArrayToObject(doc, "services");
-	for (i = 0; i < d.graph->n; i++) {
-		const char *name = d.graph->nodes[i].svc->name, *state = "missing", *health = "none";
-		const cJSON *c2;
-		cJSON *o2 = cJSON_CreateObject();
-		int ok;
-
-		cJSON_ArrayForEach(c2, list) {
-			const char *svc = cJSON_GetStringValue(cJSON_GetObjectItem(c2, "service"));
-
-			if (svc && !strcmp(svc, name)) {
-				state = cJSON_GetStringValue(cJSON_GetObjectItem(c2, "state"));
-				health = cJSON_GetStringValue(cJSON_GetObjectItem(c2, "health"));
-				cJSON_AddStringToObject(o2, "container", cJSON_GetStringValue(cJSON_GetObjectItem(c2, "name")));
-			}
-		}
-		ok = state && !strcmp(state, "running") && health && (!strcmp(health, "healthy") || !strcmp(health, "none"));
-		all &= ok;
-		cJSON_AddStringToObject(o2, "service", name);
-		cJSON_AddStringToObject(o2, "state", state ? state : "unknown");
-		cJSON_AddStringToObject(o2, "health", health ? health : "none");
-		cJSON_AddBoolToObject(o2, "healthy", ok);
-		cJSON_AddItemToArray(svcs, o2);
-	}
-	cJSON_AddBoolToObject(doc, "healthy", all);
-	*healthy = all;
-	*out = doc;
-	doc = NULL;
-out:
-	cJSON_Delete(list);
-	cJSON_Delete(doc);
-	deploy_ctx_close(&d);
-	return rc;
-}
+/* --- down ------------------------------------------------------------------------------ */
 
 /*
  * A spoke cleaned away is withdrawn from the federation too (under the same
@@ -311,7 +125,7 @@ static void withdraw(struct store *s, struct docker *dk, const struct deploy_dow
 	struct fedsync *fs = NULL;
 	int rc;
 
-	if (!getenv(FEDSYNC_STORE_URL_ENV) && !hub_store_runs(dk)) {
+	if (!settings_getenv(FEDSYNC_STORE_URL_ENV) && !hub_store_runs(dk)) {
 		cJSON_AddStringToObject(removed, "federation_left", "the hub's federation store is not running");
 		return;
 	}

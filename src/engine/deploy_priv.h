@@ -4,7 +4,9 @@
  * One deploy is a struct deploy: the options, the clients it opened, the
  * stack loaded for one instance and the report being filled.  The files:
  *
- *   deploy.c           the context (open, load, secrets), the run, status, down
+ *   deploy_ctx.c       the context: open, load the stack, secrets
+ *   deploy.c           the run (phases, undo table), down and clean
+ *   deploy_status.c    what runs of an instance and how healthy it is
  *   deploy_preflight.c preflight checks and the initialization phase
  *   deploy_start.c     the deployment phase (scheduler + idempotent apply)
  *   deploy_keycloak.c  the configuration phase: realm, clients, users, federation
@@ -51,7 +53,7 @@ struct deploy {
 	struct deploy_report *report;
 };
 
-/* deploy.c */
+/* deploy_ctx.c */
 int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store *s);
 void deploy_ctx_close(struct deploy *d);
 /* The stack for this instance: real (every secret) or with placeholders (plan, checks). */

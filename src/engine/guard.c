@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dive/breaker.h"
+#include "dive/breaker_store.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/guard.h"
@@ -100,8 +100,8 @@ int guard_run(const struct guard_ops *ops, const struct guard_call *call, struct
 	struct guard_state g;
 	struct retry_clock clock;
 	const struct retry_policy *p = call->policy;
-	char saved[1024];
-	int rc, code;
+	struct dive_error_saved saved;
+	int rc;
 
 	if (!out)
 		out = &local;
@@ -125,14 +125,10 @@ int guard_run(const struct guard_ops *ops, const struct guard_call *call, struct
 		return rc;
 	}
 	/* Recording must not replace the call's own error. */
-	code = dive_error_last_code();
-	snprintf(saved, sizeof(saved), "%s", dive_error_last());
+	dive_error_save(&saved);
 	flush(&g);
-	if (rc < 0) {
-		dive_error_set(rc, "%s", saved);
-		if (code)
-			dive_error_set_code(code);
-	}
+	if (rc < 0)
+		dive_error_restore(&saved);
 	return rc;
 }
 

@@ -12,7 +12,9 @@
 #include "dive/error.h"
 #include "dive/hostfiles.h"
 #include "dive/images.h"
+#include "dive/settings.h"
 #include "dive/sha256.h"
+#include "dive/suggest.h"
 #include "dive/tar.h"
 #include "dive/xalloc.h"
 
@@ -170,9 +172,9 @@ static int add_passwd(struct image_ctx *c)
 
 static const char *need_env(const char *var, const char *image)
 {
-	const char *v = getenv(var);
+	const char *v = settings_getenv(var);
 
-	if (!v || !*v) {
+	if (!v) {
 		dive_error_set(DIVE_EUSAGE, "image '%s' needs %s (tests/env/up builds it and writes it to "
 					    "tests/env/.env)", image, var);
 		dive_error_set_code(ERRC_IMAGE_MISSING);
@@ -503,20 +505,36 @@ done:
 	return rc;
 }
 
+int images_check_names(const char *const *names, size_t n)
+{
+	const char *cands[NRECIPES], *s;
+	size_t i, j;
+
+	for (i = 0; i < NRECIPES; i++)
+		cands[i] = recipes[i].name;
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < NRECIPES; i++)
+			if (!strcmp(names[j], recipes[i].name))
+				break;
+		if (i < NRECIPES)
+			continue;
+		if ((s = dive_suggest(names[j], cands, NRECIPES)))
+			return dive_error_set(DIVE_EUSAGE, "no image named '%.32s'; did you mean '%s'? (dive images list)",
+					      names[j], s);
+		return dive_error_set(DIVE_EUSAGE, "no image named '%.32s' (dive images list)", names[j]);
+	}
+	return 0;
+}
+
 int images_build(struct docker *d, const char *const *names, size_t nnames, const char *source_dir, int dry_run,
 		 void (*log)(void *arg, const char *line), void *arg, struct images_report *out, size_t *nout)
 {
 	size_t i, j;
-	int rc = 0;
+	int rc;
 
 	*nout = 0;
-	for (j = 0; j < nnames; j++) {
-		for (i = 0; i < NRECIPES; i++)
-			if (!strcmp(names[j], recipes[i].name))
-				break;
-		if (i == NRECIPES)
-			return dive_error_set(DIVE_EUSAGE, "no image named '%.32s' (dive images list)", names[j]);
-	}
+	if ((rc = images_check_names(names, nnames)) < 0)
+		return rc;
 	for (i = 0; i < NRECIPES && rc == 0; i++) {
 		int wanted = nnames == 0;
 
@@ -526,10 +544,7 @@ int images_build(struct docker *d, const char *const *names, size_t nnames, cons
 			continue;
 		rc = build_one(d, &recipes[i], source_dir, dry_run, log, arg, &out[*nout]);
 		if (rc < 0) {
-			char msg[400];
-
-			snprintf(msg, sizeof(msg), "%s", dive_error_last());
-			rc = dive_error_set(rc, "cannot build '%s': %s", recipes[i].local, msg);
+			rc = dive_error_wrap(rc, "cannot build '%s'", recipes[i].local);
 			dive_error_set_code(ERRC_IMAGE_MISSING);
 		}
 		(*nout)++;

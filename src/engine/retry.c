@@ -1,6 +1,5 @@
 /* retry.c - retry policies, delays with jitter, and the retry driver (see retry.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +12,9 @@
 #include "dive/error.h"
 #include "dive/log.h"
 #include "dive/retry.h"
+#include "dive/settings.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define SPEC_MAX 1024
 
 /*
  * The built-in policies.  Initial delays and caps follow how fast each
@@ -38,12 +37,6 @@ static const struct retry_policy defaults[RETRY__COUNT] = {
 			       "HTTP readiness and health probes" },
 };
 
-static const char *const jitter_names[RETRY_JITTER__COUNT] = {
-	[RETRY_JITTER_FULL] = "full",
-	[RETRY_JITTER_EQUAL] = "equal",
-	[RETRY_JITTER_NONE] = "none",
-};
-
 static const char *const stop_names[] = {
 	[RETRY_STOP_SUCCESS] = "success",
 	[RETRY_STOP_NOT_RETRYABLE] = "not-retryable",
@@ -51,57 +44,58 @@ static const char *const stop_names[] = {
 	[RETRY_STOP_DEADLINE] = "deadline",
 };
 
-/* The keys a setting may change, with their bounds. */
-enum key_type { KEY_LONG, KEY_INT, KEY_DOUBLE, KEY_JITTER };
+/* The keys a setting may change, with their bounds (settings.h). */
+static const char *const jitter_choices[] = { "full", "equal", "none", NULL };
 
-static const struct retry_key {
-	const char *name;
-	enum key_type type;
-	size_t offset;
-	double min, max;
-	const char *help;
-} keys[] = {
-	{ "initial_ms", KEY_LONG, offsetof(struct retry_policy, initial_ms), 0, 600000,
+static const struct settings_key keys[] = {
+	{ "initial_ms", SETTINGS_LONG, offsetof(struct retry_policy, initial_ms), 0, 600000, NULL,
 	  "bound before the first retry, in milliseconds" },
-	{ "multiplier", KEY_DOUBLE, offsetof(struct retry_policy, multiplier), 1, 10,
+	{ "multiplier", SETTINGS_DOUBLE, offsetof(struct retry_policy, multiplier), 1, 10, NULL,
 	  "growth of the bound per retry" },
-	{ "cap_ms", KEY_LONG, offsetof(struct retry_policy, cap_ms), 0, 3600000,
+	{ "cap_ms", SETTINGS_LONG, offsetof(struct retry_policy, cap_ms), 0, 3600000, NULL,
 	  "largest bound, in milliseconds; not below initial_ms" },
-	{ "attempts", KEY_INT, offsetof(struct retry_policy, attempts), 1, 1000,
+	{ "attempts", SETTINGS_INT, offsetof(struct retry_policy, attempts), 1, 1000, NULL,
 	  "attempts, the first included" },
-	{ "deadline_ms", KEY_LONG, offsetof(struct retry_policy, deadline_ms), 1, 86400000,
+	{ "deadline_ms", SETTINGS_LONG, offsetof(struct retry_policy, deadline_ms), 1, 86400000, NULL,
 	  "no attempt starts later than this after the first, in milliseconds" },
-	{ "jitter", KEY_JITTER, offsetof(struct retry_policy, jitter), 0, 0,
+	{ "jitter", SETTINGS_CHOICE, offsetof(struct retry_policy, jitter), 0, 0, jitter_choices,
 	  "how the delay is drawn from its bound" },
 };
 
-/* The table in force; guarded by lock while it changes. */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int check_row(const void *row)
+{
+	const struct retry_policy *p = row;
+
+	if (p->cap_ms < p->initial_ms)
+		return dive_error_set(DIVE_EUSAGE, "retry class '%s': cap_ms (%ld) is below initial_ms (%ld)", p->name,
+				      p->cap_ms, p->initial_ms);
+	return 0;
+}
+
+static const struct settings_schema schema = {
+	.what = "retry",
+	.env = "DIVE_RETRY",
+	.keys = keys,
+	.nkeys = ARRAY_SIZE(keys),
+	.defaults = defaults,
+	.nrows = RETRY__COUNT,
+	.row_size = sizeof(struct retry_policy),
+	.name_offset = offsetof(struct retry_policy, name),
+	.check = check_row,
+};
+
+/* The table in force. */
 static struct retry_policy table[RETRY__COUNT];
-static int table_ready;      /* table holds at least the defaults */
-static int env_loaded;       /* DIVE_RETRY was read */
-static int env_err;          /* and this is what came of it */
-static char env_msg[256];
+static struct settings_table settings = SETTINGS_TABLE_INIT(&schema, table);
 
 const char *retry_class_name(enum retry_class cls)
 {
 	return (unsigned)cls < RETRY__COUNT ? defaults[cls].name : "unknown";
 }
 
-/* "docker, keycloak, ..." for messages, from the table. */
-static const char *class_list(void)
-{
-	static _Thread_local char list[128];
-	size_t used = 0;
-	int i;
-
-	for (i = 0; i < RETRY__COUNT && used < sizeof(list); i++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", defaults[i].name);
-	return list;
-}
-
 int retry_class_parse(enum retry_class *out, const char *s)
 {
+	char list[128];
 	int i;
 
 	for (i = 0; s && i < RETRY__COUNT; i++) {
@@ -110,12 +104,13 @@ int retry_class_parse(enum retry_class *out, const char *s)
 			return 0;
 		}
 	}
-	return dive_error_set(DIVE_EUSAGE, "'%.32s' is not a retry class (%s)", s ? s : "", class_list());
+	settings_class_list(list, sizeof(list), &schema);
+	return dive_error_set(DIVE_EUSAGE, "'%.32s' is not a retry class (%s)", s ? s : "", list);
 }
 
 const char *retry_jitter_name(enum retry_jitter j)
 {
-	return (unsigned)j < RETRY_JITTER__COUNT ? jitter_names[j] : "unknown";
+	return (unsigned)j < RETRY_JITTER__COUNT ? jitter_choices[j] : "unknown";
 }
 
 int retry_jitter_parse(enum retry_jitter *out, const char *s)
@@ -123,7 +118,7 @@ int retry_jitter_parse(enum retry_jitter *out, const char *s)
 	int i;
 
 	for (i = 0; s && i < RETRY_JITTER__COUNT; i++) {
-		if (!strcmp(jitter_names[i], s)) {
+		if (!strcmp(jitter_choices[i], s)) {
 			*out = (enum retry_jitter)i;
 			return 0;
 		}
@@ -141,207 +136,31 @@ const struct retry_policy *retry_policy_default(enum retry_class cls)
 	return (unsigned)cls < RETRY__COUNT ? &defaults[cls] : NULL;
 }
 
-/* Parsing settings. */
-
-static const struct retry_key *find_key(const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (strlen(keys[i].name) == len && !strncmp(keys[i].name, name, len))
-			return &keys[i];
-	return NULL;
-}
-
-/* Set one key of p from value, within its bounds; item is quoted in messages. */
-static int set_key(struct retry_policy *p, const struct retry_key *k, const char *value, const char *item)
-{
-	char *base = (char *)p + k->offset, *end;
-	long l;
-	double d;
-
-	switch (k->type) {
-	case KEY_JITTER:
-		if (retry_jitter_parse((enum retry_jitter *)(void *)base, value) < 0)
-			return dive_error_set(DIVE_EUSAGE, "retry setting '%.80s': jitter is full, equal or none", item);
-		return 0;
-	case KEY_DOUBLE:
-		errno = 0;
-		d = strtod(value, &end);
-		if (errno || end == value || *end || !(d >= k->min && d <= k->max))
-			return dive_error_set(DIVE_EUSAGE, "retry setting '%.80s': %s takes a number from %g to %g",
-					      item, k->name, k->min, k->max);
-		*(double *)(void *)base = d;
-		return 0;
-	case KEY_LONG:
-	case KEY_INT:
-		errno = 0;
-		l = strtol(value, &end, 10);
-		if (errno || value[0] < '0' || value[0] > '9' || *end || l < (long)k->min || l > (long)k->max)
-			return dive_error_set(DIVE_EUSAGE, "retry setting '%.80s': %s takes a whole number from %ld to %ld",
-					      item, k->name, (long)k->min, (long)k->max);
-		if (k->type == KEY_INT)
-			*(int *)(void *)base = (int)l;
-		else
-			*(long *)(void *)base = l;
-		return 0;
-	}
-	return DIVE_EFAIL;
-}
-
-/* Apply one "CLASS.KEY=VALUE" item (item is a NUL-terminated, trimmed copy). */
-static int apply_item(struct retry_policy *t, char *item)
-{
-	char *dot, *eq, shown[128];
-	const struct retry_key *k;
-	enum retry_class cls;
-
-	snprintf(shown, sizeof(shown), "%.100s", item); /* quoted in messages, shortened */
-	eq = strchr(item, '=');
-	dot = eq ? memchr(item, '.', (size_t)(eq - item)) : NULL;
-	if (!eq || !dot || dot == item)
-		return dive_error_set(DIVE_EUSAGE, "retry setting '%.80s' is not CLASS.KEY=VALUE", shown);
-	*dot = '\0';
-	*eq = '\0';
-	if (retry_class_parse(&cls, item) < 0)
-		return dive_error_set(DIVE_EUSAGE, "retry setting '%.80s': '%.32s' is not a retry class (%s)", shown,
-				      item, class_list());
-	k = find_key(dot + 1, strlen(dot + 1));
-	if (!k) {
-		char list[128];
-		size_t i, used = 0;
-
-		for (i = 0; i < ARRAY_SIZE(keys) && used < sizeof(list); i++)
-			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", keys[i].name);
-		return dive_error_set(DIVE_EUSAGE, "retry setting '%.80s': '%.32s' is not a key (%s)", shown, dot + 1,
-				      list);
-	}
-	return set_key(&t[cls], k, eq + 1, shown);
-}
-
-/* Apply spec to the copy t; all rows checked for consistency at the end. */
-static int apply_spec(struct retry_policy *t, const char *spec)
-{
-	char buf[SPEC_MAX + 1], *item, *next;
-	int i, n = 0;
-
-	if (strlen(spec) > SPEC_MAX)
-		return dive_error_set(DIVE_EUSAGE, "retry settings are too long (at most %d characters)", SPEC_MAX);
-	memcpy(buf, spec, strlen(spec) + 1);
-	for (item = buf; item; item = next) {
-		char *end;
-
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		while (*item == ' ' || *item == '\t')
-			item++;
-		end = item + strlen(item);
-		while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		n++;
-		if (!*item) {
-			if (!next && n == 1)
-				break; /* an empty spec changes nothing */
-			return dive_error_set(DIVE_EUSAGE, "retry setting %d is empty", n);
-		}
-		if (apply_item(t, item) < 0)
-			return DIVE_EUSAGE;
-	}
-	for (i = 0; i < RETRY__COUNT; i++)
-		if (t[i].cap_ms < t[i].initial_ms)
-			return dive_error_set(DIVE_EUSAGE, "retry class '%s': cap_ms (%ld) is below initial_ms (%ld)",
-					      t[i].name, t[i].cap_ms, t[i].initial_ms);
-	return 0;
-}
-
-/* Callers hold lock. */
-static void ensure_table(void)
-{
-	if (!table_ready) {
-		memcpy(table, defaults, sizeof(table));
-		table_ready = 1;
-	}
-}
-
-static void load_env_locked(void)
-{
-	struct retry_policy copy[RETRY__COUNT];
-	const char *s;
-
-	ensure_table();
-	if (env_loaded)
-		return;
-	env_loaded = 1;
-	env_err = 0;
-	s = getenv("DIVE_RETRY");
-	if (!s)
-		return;
-	memcpy(copy, table, sizeof(copy));
-	if (apply_spec(copy, s) < 0) {
-		env_err = DIVE_EUSAGE;
-		snprintf(env_msg, sizeof(env_msg), "DIVE_RETRY: %s", dive_error_last());
-		dive_debug("%s", env_msg);
-		return;
-	}
-	memcpy(table, copy, sizeof(table));
-	dive_debug("retry policies changed by DIVE_RETRY");
-}
-
 int retry_policy_load_env(void)
 {
-	int err;
-
-	pthread_mutex_lock(&lock);
-	load_env_locked();
-	err = env_err;
-	pthread_mutex_unlock(&lock);
-	if (err) {
-		dive_error_set(err, "%s", env_msg);
-		dive_error_set_code(ERRC_CONFIG_INVALID);
-	}
-	return err;
+	return settings_load_env(&settings);
 }
 
 int retry_policy_get(const struct retry_policy **out, enum retry_class cls)
 {
+	const void *rows;
 	int err;
 
 	if ((unsigned)cls >= RETRY__COUNT)
 		return dive_error_set(DIVE_EUSAGE, "internal: retry class %d out of range", (int)cls);
-	err = retry_policy_load_env();
-	*out = &table[cls];
+	err = settings_rows(&settings, &rows);
+	*out = (const struct retry_policy *)rows + cls;
 	return err;
 }
 
 int retry_policy_override(const char *spec)
 {
-	struct retry_policy copy[RETRY__COUNT];
-	int err;
-
-	if (!spec)
-		return 0;
-	pthread_mutex_lock(&lock);
-	load_env_locked();
-	memcpy(copy, table, sizeof(copy));
-	err = apply_spec(copy, spec);
-	if (!err)
-		memcpy(table, copy, sizeof(table));
-	pthread_mutex_unlock(&lock);
-	if (err)
-		dive_error_set_code(ERRC_CONFIG_INVALID);
-	return err;
+	return settings_override(&settings, spec);
 }
 
 void retry_policy_reset(void)
 {
-	pthread_mutex_lock(&lock);
-	memcpy(table, defaults, sizeof(table));
-	table_ready = 1;
-	env_loaded = 0;
-	env_err = 0;
-	env_msg[0] = '\0';
-	pthread_mutex_unlock(&lock);
+	settings_reset(&settings);
 }
 
 /* Delays. */
@@ -553,14 +372,10 @@ int retry_render_markdown(FILE *f)
 		   "(exit 2, code 1107) that names it, and nothing changes. Keys and their bounds:\n\n");
 	fprintf(f, "| key | values | meaning |\n|---|---|---|\n");
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		const struct retry_key *k = &keys[i];
+		char values[64];
 
-		if (k->type == KEY_JITTER)
-			fprintf(f, "| %s | full, equal, none | %s |\n", k->name, k->help);
-		else if (k->type == KEY_DOUBLE)
-			fprintf(f, "| %s | %g to %g | %s |\n", k->name, k->min, k->max, k->help);
-		else
-			fprintf(f, "| %s | %ld to %ld | %s |\n", k->name, (long)k->min, (long)k->max, k->help);
+		settings_key_values(values, sizeof(values), &keys[i]);
+		fprintf(f, "| %s | %s | %s |\n", keys[i].name, values, keys[i].help);
 	}
 	return ferror(f) ? DIVE_EFAIL : 0;
 }

@@ -303,6 +303,7 @@ int sched_run(const struct sched_service *svcs, int n, int parallel, const struc
 			}
 			if (met == 1 && s->starting < parallel) {
 				struct start_arg *a = xmalloc(sizeof(*a));
+				int err;
 
 				a->s = s;
 				a->i = i;
@@ -310,7 +311,15 @@ int sched_run(const struct sched_service *svcs, int n, int parallel, const struc
 				out[i].start_ms = now - s->t0;
 				s->starting++;
 				s->thread_used[i] = 1;
-				pthread_create(&s->threads[i], NULL, start_thread, a);
+				if ((err = pthread_create(&s->threads[i], NULL, start_thread, a)) != 0) {
+					/* no thread, no start: the service fails now instead of waiting forever */
+					free(a);
+					s->starting--;
+					s->thread_used[i] = 0;
+					s->start_rc[i] = DIVE_EFAIL;
+					fail(s, i, SCHED_FAILED, "service '%s' not started: cannot create a thread: %s",
+					     svcs[i].name, strerror(err));
+				}
 				progressed = 1;
 			}
 		}

@@ -1,9 +1,9 @@
 /* country.c - the country table and the parsing of codes (see country.h). */
 #include <string.h>
 
-#include "dive/cli.h"
 #include "dive/country.h"
 #include "dive/error.h"
+#include "dive/suggest.h"
 
 #define CODE_LEN 3
 #define SHOW_MAX 16   /* input characters echoed in a message */

@@ -8,6 +8,7 @@
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/ports.h"
+#include "dive/settings.h"
 #include "dive/stack.h"
 #include "dive/xalloc.h"
 
@@ -28,12 +29,12 @@ const char *stack_kind_name(enum stack_kind kind)
 
 int stack_path(char **out, enum stack_kind kind)
 {
-	const char *dir = getenv("DIVE_STACKS_DIR"), *from = "DIVE_STACKS_DIR";
+	const char *dir = settings_getenv("DIVE_STACKS_DIR"), *from = "DIVE_STACKS_DIR";
 	char *path;
 	int rc;
 
 	*out = NULL;
-	if (!dir || !*dir) {
+	if (!dir) {
 		dir = DIVE_SOURCE_DIR;
 		from = "the source tree";
 	}

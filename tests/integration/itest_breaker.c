@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "dive/breaker.h"
+#include "dive/breaker_store.h"
 #include "dive/errcodes.h"
 #include "dive/errlog.h"
 #include "dive/error.h"

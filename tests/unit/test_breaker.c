@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "dive/breaker.h"
+#include "dive/breaker_store.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/guard.h"

@@ -387,6 +387,9 @@ static void docker__unreachable_engine_carries_the_taxonomy_code(void **state)
 	reply_unreachable(&c->fake);
 	assert_int_equal(docker_ping(c->d), DIVE_EUNAVAIL);
 	assert_int_equal(dive_error_last_code(), ERRC_DOCKER_UNREACHABLE);
+	/* the transport's message once, whole: not formatted into itself */
+	assert_string_equal(dive_error_last(), "docker engine unreachable: cannot connect to "
+					       "'http://localhost/_ping': Couldn't connect to server");
 
 	/* streamed calls too */
 	reply_unreachable(&c->fake);
@@ -971,6 +974,60 @@ static void docker__build_dir_sends_the_tree_as_tar(void **state)
 	assert_non_null(strstr(dive_error_last(), "cannot build image 'dive/standin:local' from '/nonexistent/dive'"));
 }
 
+static void docker__host_addresses_are_checked_and_userinfo_never_shown(void **state)
+{
+	static const char *const good[] = {
+		"unix:///var/run/docker.sock", "tcp://127.0.0.1:2375", "tcp://[::1]:2376", "tcp://engine.example.org",
+		"tcp://10.0.0.7:2375/", "",
+	};
+	static const struct {
+		const char *host, *says;
+	} bad[] = {
+		{ "tcp://[::1", "docker host 'tcp://[::1' has no valid [IPv6] address" },
+		{ "unix:///run/x.sock\nHost: evil", "docker host 'unix:///run/x.sock?Host: evil' has a control character" },
+		{ "tcp://admin:S3cret@10.0.0.1:2376", "docker host 'tcp://***@10.0.0.1:2376' carries a user or password" },
+		{ "tcp://S3cret@h", "docker host 'tcp://***@h' carries a user or password" },
+		{ "tcp://h:0", "has no port from 1 to 65535" },
+		{ "tcp://h:2375x", "has no port from 1 to 65535" },
+		{ "tcp://h:23/containers", "has a path or a query" },
+		{ "tcp://", "has no valid host name" },
+		{ "tcp://-h:1", "has no valid host name" },
+		{ "tcp://[::1]x", "has something after the ']'" },
+		{ "unix://relative.sock", "needs an absolute socket path" },
+		{ "ssh://user@host", "docker host 'ssh://***@host' is neither unix:///PATH nor tcp://HOST:PORT" },
+		{ "npipe:////./pipe/docker_engine", "is neither unix:///PATH nor tcp://HOST:PORT" },
+	};
+	char longsock[200];
+	struct docker *d = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (docker_host_check(good[i]) != 0)
+			fail_msg("'%s' refused: %s", good[i], dive_error_last());
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (docker_host_check(bad[i].host) != DIVE_EUSAGE || !strstr(dive_error_last(), bad[i].says))
+			fail_msg("'%s': %s", bad[i].host, dive_error_last());
+		assert_int_equal(dive_error_last_code(), ERRC_CONFIG_INVALID);
+		assert_null(strstr(dive_error_last(), "S3cret"));
+		assert_null(strchr(dive_error_last(), '\n'));
+		/* docker_open refuses the same, before any request */
+		assert_int_equal(docker_open(&d, bad[i].host, NULL), DIVE_EUSAGE);
+		assert_null(d);
+	}
+	snprintf(longsock, sizeof(longsock), "unix:///%0150d", 0);
+	assert_int_equal(docker_host_check(longsock), DIVE_EUSAGE);
+	assert_non_null(strstr(dive_error_last(), "longer than 107 bytes"));
+
+	/* a tcp:// engine without a port is on 2375 */
+	assert_int_equal(docker_open(&d, "tcp://engine.example.org", NULL), 0);
+	assert_string_equal(d->base, "http://engine.example.org:2375");
+	docker_close(d);
+	assert_int_equal(docker_open(&d, "tcp://[::1]:2376/", NULL), 0);
+	assert_string_equal(d->base, "http://[::1]:2376");
+	assert_null(d->socket_path);
+	docker_close(d);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1000,6 +1057,7 @@ int main(void)
 		T(docker__build_stream_with_an_error_line_returns_the_engine_message),
 		T(docker__build_stream_reports_the_image_id),
 		T(docker__build_dir_sends_the_tree_as_tar),
+		cmocka_unit_test(docker__host_addresses_are_checked_and_userinfo_never_shown),
 	};
 #undef T
 

@@ -1,4 +1,5 @@
 /* test_sched.c - the eager scheduler against a fake engine. */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,24 @@
 
 #include "dive/error.h"
 #include "dive/sched.h"
+
+/*
+ * pthread_create, wrapped at link time (tests/CMakeLists.txt: --wrap): the
+ * next refuse_threads calls fail with EAGAIN, as when a machine is out of
+ * threads.
+ */
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+static int refuse_threads;
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	if (refuse_threads > 0) {
+		refuse_threads--;
+		return EAGAIN;
+	}
+	return __real_pthread_create(t, a, fn, arg);
+}
 
 /* The fake engine: each service becomes `final` `delay_ms` after its start. */
 struct fake_svc {
@@ -332,6 +351,29 @@ static void sched__start_failure_is_reported_as_is(void **state)
 	assert_non_null(strstr(dive_error_last(), "already in use"));
 }
 
+static void sched__a_thread_that_cannot_be_created_fails_its_service_at_once(void **state)
+{
+	const struct sched_service svcs[] = { { "postgres", NULL, 0, 3000, 0 }, { "redis", NULL, 0, 3000, 0 } };
+	struct sched_outcome out[2];
+	struct fake f;
+	struct sched_ops o;
+	int rc;
+
+	fake_init(&f, 0);
+	o = ops_for(&f, 20);
+	alarm(20); /* it used to wait forever for a start that never ran */
+	refuse_threads = 1;
+	rc = sched_run(svcs, 2, 1, &o, out);
+	refuse_threads = 0;
+	alarm(0);
+	assert_int_equal(rc, DIVE_EFAIL);
+	assert_string_equal(dive_error_last(), "service 'postgres' not started: cannot create a thread: Resource "
+					       "temporarily unavailable");
+	assert_int_equal(out[0].status, SCHED_FAILED);
+	assert_int_equal(f.starts, 0); /* one start at a time: redis never began */
+	assert_int_equal(out[1].status, SCHED_BLOCKED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +386,7 @@ int main(void)
 		cmocka_unit_test(sched__caps_concurrent_starts),
 		cmocka_unit_test(sched__completed_condition_waits_for_a_clean_exit),
 		cmocka_unit_test(sched__start_failure_is_reported_as_is),
+		cmocka_unit_test(sched__a_thread_that_cannot_be_created_fails_its_service_at_once),
 	};
 
 	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);

@@ -1,6 +1,4 @@
-/* breaker.c - the circuit breaker machine and its configuration, pure (see breaker.h). */
-#include <errno.h>
-#include <pthread.h>
+/* breaker.c - the circuit breaker machine, pure, and its configuration (see breaker.h). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +9,9 @@
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/log.h"
+#include "dive/settings.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define SPEC_MAX 1024
 
 /*
  * The built-in classes.  A breaker counts every failed attempt, so a class
@@ -140,32 +138,51 @@ int breaker_name_normalize(char out[BREAKER_NAME_MAX + 1], const char *in)
 	return 0;
 }
 
-/* Configuration: the table in force, changed by DIVE_BREAKER and overrides. */
+/* Configuration: the table in force, changed by DIVE_BREAKER and overrides (settings.h). */
 
-enum key_type { KEY_LONG, KEY_INT, KEY_DOUBLE };
-
-static const struct breaker_key {
-	const char *name;
-	enum key_type type;
-	size_t offset;
-	double min, max;
-} keys[] = {
-	{ "failures", KEY_INT, offsetof(struct breaker_config, failures), 1, 1000 },
-	{ "window_ms", KEY_LONG, offsetof(struct breaker_config, window_ms), 100, 86400000 },
-	{ "open_base_ms", KEY_LONG, offsetof(struct breaker_config, open_base_ms), 10, 86400000 },
-	{ "open_multiplier", KEY_DOUBLE, offsetof(struct breaker_config, open_multiplier), 1, 10 },
-	{ "open_max_ms", KEY_LONG, offsetof(struct breaker_config, open_max_ms), 10, 86400000 },
-	{ "probes", KEY_INT, offsetof(struct breaker_config, probes), 1, 100 },
-	{ "successes", KEY_INT, offsetof(struct breaker_config, successes), 1, 100 },
-	{ "probe_timeout_ms", KEY_LONG, offsetof(struct breaker_config, probe_timeout_ms), 100, 86400000 },
+static const struct settings_key keys[] = {
+	{ "failures", SETTINGS_INT, offsetof(struct breaker_config, failures), 1, 1000, NULL,
+	  "failures within the window that open a closed breaker" },
+	{ "window_ms", SETTINGS_LONG, offsetof(struct breaker_config, window_ms), 100, 86400000, NULL,
+	  "the failure window, from its first failure" },
+	{ "open_base_ms", SETTINGS_LONG, offsetof(struct breaker_config, open_base_ms), 10, 86400000, NULL,
+	  "open duration after the first opening" },
+	{ "open_multiplier", SETTINGS_DOUBLE, offsetof(struct breaker_config, open_multiplier), 1, 10, NULL,
+	  "growth of the open duration per further opening" },
+	{ "open_max_ms", SETTINGS_LONG, offsetof(struct breaker_config, open_max_ms), 10, 86400000, NULL,
+	  "the longest open duration; not below open_base_ms" },
+	{ "probes", SETTINGS_INT, offsetof(struct breaker_config, probes), 1, 100, NULL,
+	  "probes in flight at most while half-open" },
+	{ "successes", SETTINGS_INT, offsetof(struct breaker_config, successes), 1, 100, NULL,
+	  "successful probes that close a half-open breaker" },
+	{ "probe_timeout_ms", SETTINGS_LONG, offsetof(struct breaker_config, probe_timeout_ms), 100, 86400000, NULL,
+	  "a probe not reported by then is forgotten" },
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int check_row(const void *row)
+{
+	const struct breaker_config *c = row;
+
+	if (c->open_max_ms < c->open_base_ms)
+		return dive_error_set(DIVE_EUSAGE, "breaker class '%s': open_max_ms (%ld) is below open_base_ms (%ld)",
+				      c->name, c->open_max_ms, c->open_base_ms);
+	return 0;
+}
+
+static const struct settings_schema schema = {
+	.what = "breaker",
+	.env = "DIVE_BREAKER",
+	.keys = keys,
+	.nkeys = ARRAY_SIZE(keys),
+	.defaults = defaults,
+	.nrows = NCLASSES,
+	.row_size = sizeof(struct breaker_config),
+	.name_offset = offsetof(struct breaker_config, name),
+	.check = check_row,
+};
+
 static struct breaker_config table[NCLASSES];
-static int table_ready;
-static int env_loaded;
-static int env_err;
-static char env_msg[256];
+static struct settings_table settings = SETTINGS_TABLE_INIT(&schema, table);
 
 size_t breaker_config_count(void)
 {
@@ -188,180 +205,30 @@ static size_t class_index(const char *name)
 	return NCLASSES - 1;
 }
 
-static int class_parse(size_t *out, const char *s)
+int breaker_config_load_env(void)
 {
-	size_t i;
-
-	for (i = 0; i < NCLASSES; i++) {
-		if (!strcmp(defaults[i].name, s)) {
-			*out = i;
-			return 0;
-		}
-	}
-	return DIVE_EUSAGE;
-}
-
-static int set_key(struct breaker_config *c, const struct breaker_key *k, const char *value, const char *item)
-{
-	char *base = (char *)c + k->offset, *end;
-	long l;
-	double d;
-
-	errno = 0;
-	if (k->type == KEY_DOUBLE) {
-		d = strtod(value, &end);
-		if (errno || end == value || *end || !(d >= k->min && d <= k->max))
-			return dive_error_set(DIVE_EUSAGE, "breaker setting '%.80s': %s takes a number from %g to %g",
-					      item, k->name, k->min, k->max);
-		*(double *)(void *)base = d;
-		return 0;
-	}
-	l = strtol(value, &end, 10);
-	if (errno || value[0] < '0' || value[0] > '9' || *end || l < (long)k->min || l > (long)k->max)
-		return dive_error_set(DIVE_EUSAGE, "breaker setting '%.80s': %s takes a whole number from %ld to %ld",
-				      item, k->name, (long)k->min, (long)k->max);
-	if (k->type == KEY_INT)
-		*(int *)(void *)base = (int)l;
-	else
-		*(long *)(void *)base = l;
-	return 0;
-}
-
-static int apply_item(struct breaker_config *t, char *item)
-{
-	char *dot, *eq, shown[128];
-	size_t cls, i;
-
-	snprintf(shown, sizeof(shown), "%.100s", item);
-	eq = strchr(item, '=');
-	dot = eq ? memchr(item, '.', (size_t)(eq - item)) : NULL;
-	if (!eq || !dot || dot == item)
-		return dive_error_set(DIVE_EUSAGE, "breaker setting '%.80s' is not CLASS.KEY=VALUE", shown);
-	*dot = '\0';
-	*eq = '\0';
-	if (class_parse(&cls, item) < 0)
-		return dive_error_set(DIVE_EUSAGE,
-				      "breaker setting '%.80s': '%.32s' is not a breaker class (docker, keycloak, "
-				      "mongo, postgres, default)", shown, item);
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!strcmp(keys[i].name, dot + 1))
-			return set_key(&t[cls], &keys[i], eq + 1, shown);
-	return dive_error_set(DIVE_EUSAGE,
-			      "breaker setting '%.80s': '%.32s' is not a key (failures, window_ms, open_base_ms, "
-			      "open_multiplier, open_max_ms, probes, successes, probe_timeout_ms)", shown, dot + 1);
-}
-
-static int apply_spec(struct breaker_config *t, const char *spec)
-{
-	char buf[SPEC_MAX + 1], *item, *next;
-	size_t i;
-	int n = 0;
-
-	if (strlen(spec) > SPEC_MAX)
-		return dive_error_set(DIVE_EUSAGE, "breaker settings are too long (at most %d characters)", SPEC_MAX);
-	memcpy(buf, spec, strlen(spec) + 1);
-	for (item = buf; item; item = next) {
-		char *end;
-
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		while (*item == ' ' || *item == '\t')
-			item++;
-		end = item + strlen(item);
-		while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		n++;
-		if (!*item) {
-			if (!next && n == 1)
-				break;
-			return dive_error_set(DIVE_EUSAGE, "breaker setting %d is empty", n);
-		}
-		if (apply_item(t, item) < 0)
-			return DIVE_EUSAGE;
-	}
-	for (i = 0; i < NCLASSES; i++)
-		if (t[i].open_max_ms < t[i].open_base_ms)
-			return dive_error_set(DIVE_EUSAGE,
-					      "breaker class '%s': open_max_ms (%ld) is below open_base_ms (%ld)",
-					      t[i].name, t[i].open_max_ms, t[i].open_base_ms);
-	return 0;
-}
-
-/* Callers hold lock. */
-static void load_env_locked(void)
-{
-	struct breaker_config copy[NCLASSES];
-	const char *s;
-
-	if (!table_ready) {
-		memcpy(table, defaults, sizeof(table));
-		table_ready = 1;
-	}
-	if (env_loaded)
-		return;
-	env_loaded = 1;
-	env_err = 0;
-	s = getenv("DIVE_BREAKER");
-	if (!s)
-		return;
-	memcpy(copy, table, sizeof(copy));
-	if (apply_spec(copy, s) < 0) {
-		env_err = DIVE_EUSAGE;
-		snprintf(env_msg, sizeof(env_msg), "DIVE_BREAKER: %s", dive_error_last());
-		dive_debug("%s", env_msg);
-		return;
-	}
-	memcpy(table, copy, sizeof(table));
-	dive_debug("breaker configuration changed by DIVE_BREAKER");
+	return settings_load_env(&settings);
 }
 
 int breaker_config_get(const struct breaker_config **out, const char *name)
 {
 	size_t cls = class_index(name ? name : "");
-	int err;
+	const void *rows;
+	int err = settings_rows(&settings, &rows);
 
-	pthread_mutex_lock(&lock);
-	load_env_locked();
-	err = env_err;
-	pthread_mutex_unlock(&lock);
-	*out = &table[cls];
-	if (err) {
-		*out = &defaults[cls];
-		dive_error_set(err, "%s", env_msg);
-		dive_error_set_code(ERRC_CONFIG_INVALID);
-	}
+	/* a bad DIVE_BREAKER: the built-in row, and the error says why */
+	*out = err ? &defaults[cls] : (const struct breaker_config *)rows + cls;
 	return err;
 }
 
 int breaker_config_override(const char *spec)
 {
-	struct breaker_config copy[NCLASSES];
-	int err;
-
-	if (!spec)
-		return 0;
-	pthread_mutex_lock(&lock);
-	load_env_locked();
-	memcpy(copy, table, sizeof(copy));
-	err = apply_spec(copy, spec);
-	if (!err)
-		memcpy(table, copy, sizeof(table));
-	pthread_mutex_unlock(&lock);
-	if (err)
-		dive_error_set_code(ERRC_CONFIG_INVALID);
-	return err;
+	return settings_override(&settings, spec);
 }
 
 void breaker_config_reset(void)
 {
-	pthread_mutex_lock(&lock);
-	memcpy(table, defaults, sizeof(table));
-	table_ready = 1;
-	env_loaded = 0;
-	env_err = 0;
-	env_msg[0] = '\0';
-	pthread_mutex_unlock(&lock);
+	settings_reset(&settings);
 }
 
 long breaker_open_duration_ms(const struct breaker_config *cfg, int open_count)

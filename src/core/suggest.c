@@ -1,7 +1,7 @@
-/* suggest.c - "did you mean": the closest name by edit distance. */
+/* suggest.c - "did you mean": the closest name by edit distance (see suggest.h). */
 #include <string.h>
 
-#include "dive/cli.h"
+#include "dive/suggest.h"
 
 #define SUGGEST_MAXLEN 64
 

@@ -1,0 +1,130 @@
+/* deploy_ctx.c - one deploy's context: the clients it opened and the stack loaded for one instance (see deploy_priv.h). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy_priv.h"
+#include "dive/errcodes.h"
+#include "dive/error.h"
+#include "dive/stack.h"
+#include "dive/xalloc.h"
+
+void deploy_project(char *out, size_t n, enum stack_kind kind, const struct dive_country *c)
+{
+	char lower[4];
+
+	country_lower(lower, c);
+	if (kind == STACK_HUB)
+		snprintf(out, n, "dive-hub");
+	else
+		snprintf(out, n, "dive-spoke-%s", lower);
+}
+
+/* --- loading ----------------------------------------------------------------- */
+
+int deploy_load(struct deploy *d, int real)
+{
+	char *path = NULL;
+	int rc;
+
+	if (d->compose && (d->compose_real || !real))
+		return 0;
+	graph_free(d->graph);
+	compose_free(d->compose);
+	d->graph = NULL;
+	d->compose = NULL;
+	if ((rc = stack_path(&path, d->o->kind)) < 0)
+		return rc;
+	d->env.flags = real ? 0 : INTERP_PLACEHOLDERS;
+	rc = compose_load(&d->compose, path, &d->env);
+	free(path);
+	if (rc == 0)
+		rc = graph_build(&d->graph, d->compose, NULL);
+	if (rc == 0)
+		rc = apply_init(&d->apply, d->docker, d->compose, d->project, d->o->country->code,
+				d->p ? pipeline_run_id(d->p) : 0);
+	d->compose_real = real && rc == 0;
+	return rc;
+}
+
+/* Every secret the stack declares, from the provider; generated when asked. */
+int deploy_load_secrets(struct deploy *d, int generate, cJSON *generated)
+{
+	size_t i;
+	int rc = 0;
+
+	if (!d->compose)
+		return dive_error_set(DIVE_EFAIL, "internal: stack not loaded");
+	for (i = 0; i < d->compose->dive.nsecrets && rc == 0; i++) {
+		const char *key = d->compose->dive.secrets[i];
+		struct dive_secret v = DIVE_SECRET_INIT;
+		int gen = 0;
+
+		rc = generate ? secrets_ensure(d->secrets, d->o->country->code, key, 24, &v, &gen)
+			      : secrets_get(d->secrets, d->o->country->code, key, &v);
+		if (rc == DIVE_ENOTFOUND) {
+			if (!generate)
+				rc = dive_error_set(DIVE_EUSAGE, "secret '%s' of '%s' is missing: it was never "
+								 "initialised (run 'dive %s%s' first)",
+						    key, d->o->country->code,
+						    d->o->kind == STACK_HUB ? "hub up" : "spoke deploy ",
+						    d->o->kind == STACK_HUB ? "" : d->o->country->code);
+			dive_error_set_code(ERRC_SECRET_MISSING);
+		}
+		if (rc == 0) {
+			interp_table_set(&d->secret_vars, key, dive_secret_reveal(&v), 1);
+			if (gen && generated)
+				cJSON_AddItemToArray(generated, cJSON_CreateString(key));
+		}
+		dive_secret_release(&v);
+	}
+	d->secrets_loaded = rc == 0;
+	return rc;
+}
+
+/*
+ * Every phase starts here: the steps a phase records (from scheduler threads
+ * too) belong to the pipeline it runs in, whichever phase the run began at.
+ */
+struct deploy *deploy_enter(struct pipeline *p, void *user)
+{
+	struct deploy *d = user;
+
+	d->p = p;
+	return d;
+}
+
+int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store *s)
+{
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->o = o;
+	d->store = s;
+	pthread_mutex_init(&d->store_mu, NULL);
+	deploy_project(d->project, sizeof(d->project), o->kind, o->country);
+	country_lower(d->code_lower, o->country);
+	if ((rc = ports_for(&d->ports, o->country)) < 0)
+		return rc;
+	if ((rc = docker_open(&d->docker, o->docker_host, NULL)) < 0)
+		return rc;
+	if ((rc = secrets_open(&d->secrets, o->secrets_spec, o->instances_dir)) < 0)
+		return rc;
+	if ((rc = stack_env_for(&d->stack_env, o->country)) < 0)
+		return rc;
+	interp_env_table(&d->env, &d->secret_vars, &d->stack_env);
+	return 0;
+}
+
+void deploy_ctx_close(struct deploy *d)
+{
+	apply_events_stop(&d->apply);
+	graph_free(d->graph);
+	compose_free(d->compose);
+	stack_env_release(&d->stack_env);
+	interp_table_release(&d->secret_vars);
+	secrets_close(d->secrets);
+	docker_close(d->docker);
+	pthread_mutex_destroy(&d->store_mu);
+}
