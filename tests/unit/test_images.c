@@ -52,7 +52,7 @@ static void images__every_host_recipe_names_a_source_for_each_file(void **state)
 		}
 		hostfiles_release(&hf);
 	}
-	assert_true(recipes >= 6);   /* base, postgres, redis, mongodb, opa, keycloak */
+	assert_true(recipes >= 8);   /* base, postgres, redis, mongodb, opa, keycloak, opal-server, opal-client */
 	assert_true(packages >= 4);
 }
 
@@ -105,10 +105,11 @@ static void hostfiles__reads_kinds_sources_and_destinations(void **state)
 	(void)state;
 	assert_int_equal(hostfiles_parse(&hf, "busybox busybox-static /bin/busybox\n"
 					      "tree  env:DIVE_KEYCLOAK_DIST  -  /opt/keycloak   # trailing comment\n"
-					      "file tzdata /usr/share/zoneinfo/UTC /etc/localtime\r\n",
+					      "file tzdata /usr/share/zoneinfo/UTC /etc/localtime\r\n"
+					      "libtree libpython3.11-stdlib /usr/lib/python3.11\n",
 					 "f"),
 			 0);
-	assert_int_equal(hf.n, 3);
+	assert_int_equal(hf.n, 4);
 	assert_int_equal(hf.v[0].kind, HOSTFILE_BUSYBOX);
 	assert_string_equal(hostfile_package(&hf.v[0]), "busybox-static");
 	assert_string_equal(hf.v[0].dest, "/bin/busybox");
@@ -118,6 +119,10 @@ static void hostfiles__reads_kinds_sources_and_destinations(void **state)
 	assert_string_equal(hf.v[1].dest, "/opt/keycloak");
 	assert_int_equal(hf.v[1].line, 2);
 	assert_string_equal(hf.v[2].dest, "/etc/localtime");
+	assert_int_equal(hf.v[3].kind, HOSTFILE_LIBTREE);
+	assert_string_equal(hostfile_kind_name(hf.v[3].kind), "libtree");
+	assert_string_equal(hostfile_package(&hf.v[3]), "libpython3.11-stdlib");
+	assert_string_equal(hf.v[3].dest, "/usr/lib/python3.11");
 	hostfiles_release(&hf);
 }
 
