@@ -404,11 +404,9 @@ static const char *const prod_mongodb[] = { "mongo", "docker.io/library/mongo", 
 static const char *const prod_opa[] = { "openpolicyagent/opa", NULL };
 static const char *const prod_keycloak[] = { "quay.io/keycloak/keycloak", "keycloak/keycloak", "dive-v3/keycloak",
 					     NULL };
-static const char *const prod_opal_server[] = { NULL };
-static const char *const prod_opal_client[] = { NULL };
-static const char *const prod_standin[] = { "dive-v3/backend", "dive-v3/frontend", "dive-v3/kas",
-					    "dive-v3/opal-client", "dive-v3/opal-server", "permitio/opal-client",
-					    "permitio/opal-server", NULL };
+static const char *const prod_opal_server[] = { "dive-v3/opal-server", "permitio/opal-server", NULL };
+static const char *const prod_opal_client[] = { "dive-v3/opal-client", "permitio/opal-client", NULL };
+static const char *const prod_standin[] = { "dive-v3/backend", "dive-v3/frontend", "dive-v3/kas", NULL };
 static const char *const prod_none[] = { NULL };
 
 static const struct image_recipe recipes[] = {

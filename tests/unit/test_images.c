@@ -72,6 +72,18 @@ static void images__redis_recipe_names_its_packages(void **state)
 	assert_true(server && cli);
 }
 
+/* The stacks' OPAL images run the real OPAL images, the other application containers the stand-in. */
+static void images__opal_names_map_to_the_opal_images(void **state)
+{
+	(void)state;
+	assert_string_equal(images_map("dive-v3/opal-server:latest"), "dive/opal-server:local");
+	assert_string_equal(images_map("permitio/opal-server:0.9.9"), "dive/opal-server:local");
+	assert_string_equal(images_map("dive-v3/opal-client:latest"), "dive/opal-client:local");
+	assert_string_equal(images_map("permitio/opal-client"), "dive/opal-client:local");
+	assert_string_equal(images_map("dive-v3/backend:latest"), "dive/standin:local");
+	assert_null(images_map("permitio/opal-clientx:1"));
+}
+
 static void expect_refused(const char *text, const char *needle)
 {
 	struct hostfiles hf;
@@ -192,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(images__every_host_recipe_names_a_source_for_each_file),
 		cmocka_unit_test(images__redis_recipe_names_its_packages),
+		cmocka_unit_test(images__opal_names_map_to_the_opal_images),
 		cmocka_unit_test(hostfiles__refuses_a_file_without_its_package),
 		cmocka_unit_test(hostfiles__reads_kinds_sources_and_destinations),
 		cmocka_unit_test_setup_teardown(file__refuses_a_fifo_at_once, setup_tmp, teardown_tmp),
