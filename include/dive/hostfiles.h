@@ -6,7 +6,7 @@
  *
  *   KIND SOURCE HOST-PATH [IMAGE-PATH]
  *
- *   KIND        busybox | program | file | tree | jdk
+ *   KIND        busybox | program | file | tree | jdk | libtree
  *   SOURCE      the Debian package that owns HOST-PATH, or env:VAR for a
  *               program tests/env/up builds and exports (HOST-PATH is '-')
  *   IMAGE-PATH  where it lands in the image (default HOST-PATH)
@@ -29,6 +29,7 @@ enum hostfile_kind {
 	HOSTFILE_FILE,      /* one file (symlinks resolved) */
 	HOSTFILE_TREE,      /* a directory, whole */
 	HOSTFILE_JDK,       /* a Java home: the tree and its JVM's libraries */
+	HOSTFILE_LIBTREE,   /* a tree and the libraries its ELF files load from outside it */
 };
 
 #define HOSTFILE_PATH_MAX 256

@@ -1,5 +1,7 @@
 /* images.c - local images from host programs (see images.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,14 @@ static int add_file_as(struct image_ctx *c, const char *host, const char *dest)
 	return rc;
 }
 
+/* path is dir or inside it (dir "" contains nothing) */
+static int is_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return n > 0 && !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
 /* The shared libraries ldd says path loads, each once. */
 static int add_libs(struct image_ctx *c, const char *path)
 {
@@ -93,7 +103,7 @@ static int add_libs(struct image_ctx *c, const char *path)
 		return dive_error_set(DIVE_EFAIL, "cannot run ldd: %s", strerror(errno));
 	while (rc == 0 && fgets(line, sizeof(line), p) && n++ < 512) {
 		char *lib = strstr(line, "=> /"), *end;
-		int i, seen = 0;
+		int i, seen = 0, dotted;
 
 		if (lib)
 			lib += 3;
@@ -114,15 +124,14 @@ static int add_libs(struct image_ctx *c, const char *path)
 			break;
 		}
 		snprintf(c->libs[c->nlibs++], PATH_MAX, "%s", lib);
-		if (strstr(lib, "/../") || strstr(lib, "/./")) {
-			/* found through $ORIGIN: inside a tree the image carries whole, or at its real place */
+		dotted = strstr(lib, "/../") || strstr(lib, "/./");
+		if (dotted || c->skip_under[0]) {
+			/* inside a tree the image carries whole (found through $ORIGIN), or at its real place */
 			char real[PATH_MAX];
 
-			if (!realpath(lib, real))
+			if (!realpath(lib, real) || is_under(real, c->skip_under))
 				continue;
-			if (c->skip_under[0] && !strncmp(real, c->skip_under, strlen(c->skip_under)))
-				continue;
-			rc = add_file_as(c, real, real);
+			rc = dotted ? add_file_as(c, real, real) : add_file_as(c, lib, lib);
 		} else {
 			rc = add_file_as(c, lib, lib);
 		}
@@ -258,6 +267,57 @@ static int add_jdk(struct image_ctx *c, const char *java, const char *dest)
 	return rc;
 }
 
+/* The libraries of every ELF file under dir (regular files only, links not followed). */
+static int add_elf_libs(struct image_ctx *c, const char *dir, int depth)
+{
+	DIR *dh;
+	struct dirent *de;
+	int rc = 0;
+
+	if (depth > TAR_MAX_DEPTH)
+		return dive_error_set(DIVE_EUSAGE, "'%.200s' is nested deeper than %d levels", dir, TAR_MAX_DEPTH);
+	if (!(dh = opendir(dir)))
+		return dive_error_set(DIVE_EFAIL, "cannot open directory '%.200s': %s", dir, strerror(errno));
+	while (rc == 0 && (de = readdir(dh))) {
+		char *path, magic[4];
+		struct stat st;
+		int fd;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			rc = add_elf_libs(c, path, depth + 1);
+		} else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 64 &&
+			   (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+			ssize_t n = read(fd, magic, sizeof(magic));
+
+			close(fd);
+			if (n == 4 && !memcmp(magic, "\177ELF", 4))
+				rc = add_libs(c, path);
+		}
+		free(path);
+	}
+	closedir(dh);
+	return rc;
+}
+
+/* A tree and the libraries its ELF files load from outside it (a Python's stdlib, a virtualenv). */
+static int add_libtree(struct image_ctx *c, const char *host, const char *dest)
+{
+	char saved[PATH_MAX];
+	int rc = add_tree(c, host, dest);
+
+	if (rc < 0)
+		return rc;
+	memcpy(saved, c->skip_under, sizeof(saved));
+	if (!realpath(host, c->skip_under))
+		c->skip_under[0] = '\0';
+	rc = add_elf_libs(c, host, 1);
+	memcpy(c->skip_under, saved, sizeof(saved));
+	return rc;
+}
+
 /* Every entry of images/<name>/host-files, then the scripts (images without a service have none). */
 static int collect_host_files(struct image_ctx *c, int scripts)
 {
@@ -279,6 +339,8 @@ static int collect_host_files(struct image_ctx *c, int scripts)
 			rc = add_file_as(c, host, f->dest);
 		else if (f->kind == HOSTFILE_TREE)
 			rc = add_tree(c, host, f->dest);
+		else if (f->kind == HOSTFILE_LIBTREE)
+			rc = add_libtree(c, host, f->dest);
 		else
 			rc = add_jdk(c, host, f->dest);
 		if (rc < 0 && hostfile_package(f) && !strstr(dive_error_last(), "install")) {
@@ -302,9 +364,35 @@ static int collect_base(struct image_ctx *c)
 	return rc < 0 ? rc : tar_add_dir(c->t, "rootfs/tmp", 01777);
 }
 
+/* Directories of this repository an image carries (the seed policy), hashed by content. */
+static const struct {
+	const char *recipe, *dir, *dest;
+} repo_trees[] = {
+	{ "opal-server", "policies", "/dive/seed" },
+};
+
+static int add_repo_tree(struct image_ctx *c, const char *dir, const char *dest)
+{
+	char *host = xasprintf("%s/%s", c->source_dir, dir), *prefix = rootfs_name(dest);
+	size_t before = c->t->out.len;
+	int rc = tar_add_tree(c->t, prefix, host);
+
+	if (rc == 0)
+		sha256_update(c->h, c->t->out.ptr + before, c->t->out.len - before);
+	free(host);
+	free(prefix);
+	return rc;
+}
+
 static int collect_service(struct image_ctx *c)
 {
-	return collect_host_files(c, 1);
+	int rc = collect_host_files(c, 1);
+	size_t i;
+
+	for (i = 0; rc == 0 && i < sizeof(repo_trees) / sizeof(repo_trees[0]); i++)
+		if (!strcmp(repo_trees[i].recipe, c->name))
+			rc = add_repo_tree(c, repo_trees[i].dir, repo_trees[i].dest);
+	return rc;
 }
 
 static const char dockerfile_scratch[] = "FROM scratch\nCOPY rootfs/ /\nCMD [\"/bin/sh\"]\n";
@@ -328,9 +416,9 @@ static const char *const prod_mongodb[] = { "mongo", "docker.io/library/mongo", 
 static const char *const prod_opa[] = { "openpolicyagent/opa", NULL };
 static const char *const prod_keycloak[] = { "quay.io/keycloak/keycloak", "keycloak/keycloak", "dive-v3/keycloak",
 					     NULL };
-static const char *const prod_standin[] = { "dive-v3/backend", "dive-v3/frontend", "dive-v3/kas",
-					    "dive-v3/opal-client", "dive-v3/opal-server", "permitio/opal-client",
-					    "permitio/opal-server", NULL };
+static const char *const prod_opal_server[] = { "dive-v3/opal-server", "permitio/opal-server", NULL };
+static const char *const prod_opal_client[] = { "dive-v3/opal-client", "permitio/opal-client", NULL };
+static const char *const prod_standin[] = { "dive-v3/backend", "dive-v3/frontend", "dive-v3/kas", NULL };
 static const char *const prod_none[] = { NULL };
 
 static const struct image_recipe recipes[] = {
@@ -340,6 +428,8 @@ static const struct image_recipe recipes[] = {
 	{ "mongodb", "dive/mongodb:local", prod_mongodb, collect_service, dockerfile_service },
 	{ "opa", "dive/opa:local", prod_opa, collect_service, dockerfile_service },
 	{ "keycloak", "dive/keycloak:local", prod_keycloak, collect_service, dockerfile_keycloak },
+	{ "opal-server", "dive/opal-server:local", prod_opal_server, collect_service, dockerfile_service },
+	{ "opal-client", "dive/opal-client:local", prod_opal_client, collect_service, dockerfile_service },
 	{ "standin", "dive/standin:local", prod_standin, NULL, NULL },
 };
 

@@ -11,7 +11,7 @@
 
 #define HOSTFILES_FILE_MAX (64 * 1024)
 
-static const char *const kind_names[] = { "busybox", "program", "file", "tree", "jdk" };
+static const char *const kind_names[] = { "busybox", "program", "file", "tree", "jdk", "libtree" };
 
 const char *hostfile_kind_name(enum hostfile_kind k)
 {
@@ -78,8 +78,9 @@ static int parse_line(struct hostfile *f, char *line, const char *file, int line
 		if (!strcmp(w[0], kind_names[k]))
 			break;
 	if (k == sizeof(kind_names) / sizeof(kind_names[0]))
-		return dive_error_set(DIVE_EUSAGE, "%s:%d: unknown kind '%.32s' (busybox, program, file, tree, jdk)",
-				      file, lineno, w[0]);
+		return dive_error_set(DIVE_EUSAGE,
+				      "%s:%d: unknown kind '%.32s' (busybox, program, file, tree, jdk, libtree)", file,
+				      lineno, w[0]);
 	f->kind = (enum hostfile_kind)k;
 	if (!strncmp(w[1], "env:", 4)) {
 		if (!valid_env(w[1] + 4))

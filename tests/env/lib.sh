@@ -6,7 +6,7 @@ REPO_DIR="$(cd "$ENV_DIR/../.." && pwd)"
 CACHE="${DIVE_TESTENV_CACHE:-/var/cache/dive-testenv}"
 RUN="${DIVE_TESTENV_RUN:-/var/tmp/dive-testenv}"
 
-ALL_SERVERS=(dockerd postgres ferretdb opa keycloak image)
+ALL_SERVERS=(dockerd postgres ferretdb opa keycloak image opal)
 
 # Fixed ports, loopback only.
 PG_PORT=55432

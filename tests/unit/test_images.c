@@ -52,7 +52,7 @@ static void images__every_host_recipe_names_a_source_for_each_file(void **state)
 		}
 		hostfiles_release(&hf);
 	}
-	assert_true(recipes >= 6);   /* base, postgres, redis, mongodb, opa, keycloak */
+	assert_true(recipes >= 8);   /* base, postgres, redis, mongodb, opa, keycloak, opal-server, opal-client */
 	assert_true(packages >= 4);
 }
 
@@ -70,6 +70,18 @@ static void images__redis_recipe_names_its_packages(void **state)
 	}
 	hostfiles_release(&hf);
 	assert_true(server && cli);
+}
+
+/* The stacks' OPAL images run the real OPAL images, the other application containers the stand-in. */
+static void images__opal_names_map_to_the_opal_images(void **state)
+{
+	(void)state;
+	assert_string_equal(images_map("dive-v3/opal-server:latest"), "dive/opal-server:local");
+	assert_string_equal(images_map("permitio/opal-server:0.9.9"), "dive/opal-server:local");
+	assert_string_equal(images_map("dive-v3/opal-client:latest"), "dive/opal-client:local");
+	assert_string_equal(images_map("permitio/opal-client"), "dive/opal-client:local");
+	assert_string_equal(images_map("dive-v3/backend:latest"), "dive/standin:local");
+	assert_null(images_map("permitio/opal-clientx:1"));
 }
 
 static void expect_refused(const char *text, const char *needle)
@@ -105,10 +117,11 @@ static void hostfiles__reads_kinds_sources_and_destinations(void **state)
 	(void)state;
 	assert_int_equal(hostfiles_parse(&hf, "busybox busybox-static /bin/busybox\n"
 					      "tree  env:DIVE_KEYCLOAK_DIST  -  /opt/keycloak   # trailing comment\n"
-					      "file tzdata /usr/share/zoneinfo/UTC /etc/localtime\r\n",
+					      "file tzdata /usr/share/zoneinfo/UTC /etc/localtime\r\n"
+					      "libtree libpython3.11-stdlib /usr/lib/python3.11\n",
 					 "f"),
 			 0);
-	assert_int_equal(hf.n, 3);
+	assert_int_equal(hf.n, 4);
 	assert_int_equal(hf.v[0].kind, HOSTFILE_BUSYBOX);
 	assert_string_equal(hostfile_package(&hf.v[0]), "busybox-static");
 	assert_string_equal(hf.v[0].dest, "/bin/busybox");
@@ -118,6 +131,10 @@ static void hostfiles__reads_kinds_sources_and_destinations(void **state)
 	assert_string_equal(hf.v[1].dest, "/opt/keycloak");
 	assert_int_equal(hf.v[1].line, 2);
 	assert_string_equal(hf.v[2].dest, "/etc/localtime");
+	assert_int_equal(hf.v[3].kind, HOSTFILE_LIBTREE);
+	assert_string_equal(hostfile_kind_name(hf.v[3].kind), "libtree");
+	assert_string_equal(hostfile_package(&hf.v[3]), "libpython3.11-stdlib");
+	assert_string_equal(hf.v[3].dest, "/usr/lib/python3.11");
 	hostfiles_release(&hf);
 }
 
@@ -187,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(images__every_host_recipe_names_a_source_for_each_file),
 		cmocka_unit_test(images__redis_recipe_names_its_packages),
+		cmocka_unit_test(images__opal_names_map_to_the_opal_images),
 		cmocka_unit_test(hostfiles__refuses_a_file_without_its_package),
 		cmocka_unit_test(hostfiles__reads_kinds_sources_and_destinations),
 		cmocka_unit_test_setup_teardown(file__refuses_a_fifo_at_once, setup_tmp, teardown_tmp),
