@@ -57,6 +57,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "dive/buf.h"
+
 #include "dive/http.h"
 
 #define DOCKER_API_MAX "1.41"
@@ -330,5 +332,19 @@ void docker_frames_init(struct docker_frames *f, size_t max_total,
 int docker_frames_feed(struct docker_frames *f, const char *p, size_t n);
 /* DIVE_EFAIL when the stream ended inside a frame. */
 int docker_frames_finish(struct docker_frames *f);
+
+/*
+ * Files in a container, as tar archives (the engine's /containers/{id}/archive).
+ * put: the archive (tar.h) is extracted at path, which must exist in the
+ * container; at most DOCKER_ARCHIVE_MAX bytes.  get: the file or tree at
+ * path as an archive in out (initialised here with max; release it either
+ * way); DIVE_ENOTFOUND when path does not exist.  Read a member with
+ * tar_find() (tar.h).
+ */
+#define DOCKER_ARCHIVE_MAX (64u << 20)
+int docker_container_put_archive(struct docker *d, const char *container, const char *path, const void *tar,
+				 size_t len);
+int docker_container_get_archive(struct docker *d, struct dive_buf *out, const char *container, const char *path,
+				 size_t max);
 
 #endif
