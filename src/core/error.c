@@ -12,7 +12,15 @@ static _Thread_local int last_code;
 
 int dive_error_vset(int err, const char *fmt, va_list ap)
 {
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	char tmp[ERROR_MAX];
+
+	/*
+	 * Through a copy: callers wrap the last message in a new one
+	 * (dive_error_set(rc, "...: %s", dive_error_last())), and formatting a
+	 * buffer into itself garbles it.
+	 */
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(last_msg, tmp, sizeof(tmp));
 	last_err = err;
 	last_code = 0;
 	return err;
@@ -31,6 +39,17 @@ int dive_error_set(int err, const char *fmt, ...)
 void dive_error_set_code(int taxonomy_code)
 {
 	last_code = taxonomy_code;
+}
+
+int dive_error_setc(int err, int taxonomy_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dive_error_vset(err, fmt, ap);
+	va_end(ap);
+	last_code = taxonomy_code;
+	return err;
 }
 
 const char *dive_error_last(void)
@@ -70,6 +89,7 @@ static const char *const err_names[] = {
 	[11] = "too-big",
 	[12] = "interrupted",
 	[13] = "circuit-open",
+	[14] = "tls",
 };
 
 const char *dive_err_name(int err)
