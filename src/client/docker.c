@@ -9,45 +9,7 @@
 #include "dive/xalloc.h"
 #include "docker_priv.h"
 
-#define DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
-#define DOCKER_TIMEOUT_MS 60000
 #define DOCKER_MAX_BODY (16u << 20)
-
-int docker_open(struct docker **out, const char *host, struct http_transport *t)
-{
-	struct docker *d;
-
-	*out = NULL;
-	if (!host || !*host)
-		host = DOCKER_DEFAULT_HOST;
-	if (strlen(host) > 1024)
-		return dive_error_set(DIVE_EUSAGE, "docker host is too long");
-	d = xcalloc(1, sizeof(*d));
-	d->transport = t ? t : &http_curl;
-	d->stream = &docker_stream_curl;
-	d->timeout_ms = DOCKER_TIMEOUT_MS;
-	snprintf(d->api, sizeof(d->api), "%s", DOCKER_API_MAX);
-	if (!strncmp(host, "unix://", 7) && host[7] == '/') {
-		d->socket_path = xstrdup(host + 7);
-		d->base = xstrdup("http://localhost");
-	} else if (!strncmp(host, "tcp://", 6) && host[6]) {
-		d->base = xasprintf("http://%s", host + 6);
-	} else {
-		free(d);
-		return dive_error_set(DIVE_EUSAGE, "docker host '%.200s' is neither unix:///PATH nor tcp://HOST:PORT", host);
-	}
-	*out = d;
-	return 0;
-}
-
-void docker_close(struct docker *d)
-{
-	if (!d)
-		return;
-	free(d->socket_path);
-	free(d->base);
-	free(d);
-}
 
 static int raw(struct docker *d, struct http_resp *resp, const char *method, const char *url,
 	       const char *body, long timeout_ms)
@@ -59,6 +21,7 @@ static int raw(struct docker *d, struct http_resp *resp, const char *method, con
 	req.method = method;
 	req.url = url;
 	req.unix_socket = d->socket_path;
+	req.tls = d->tls;
 	req.headers = body ? json_hdr : NULL;
 	req.body = body;
 	req.body_len = body ? strlen(body) : 0;
@@ -78,10 +41,13 @@ int docker_ping(struct docker *d)
 	if (rc == 0 && (resp.status != 200 || strcmp(dive_buf_str(&resp.body), "OK")))
 		rc = dive_error_set(DIVE_EUNAVAIL, "docker engine at '%s' answered /_ping with %ld",
 				    d->socket_path ? d->socket_path : d->base, resp.status);
+	else if (rc == DIVE_ETLS)
+		goto out; /* the certificate's own message and code */
 	else if (rc < 0)
 		dive_error_set(DIVE_EUNAVAIL, "docker engine unreachable: %s", dive_error_last());
 	if (rc < 0)
 		dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
+out:
 	http_resp_release(&resp);
 	free(url);
 	return rc;
@@ -110,7 +76,8 @@ int docker_negotiate(struct docker *d)
 	url = xasprintf("%s/version", d->base);
 	rc = raw(d, &resp, "GET", url, NULL, 0);
 	if (rc < 0) {
-		dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
+		if (rc != DIVE_ETLS)
+			dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
 		goto out;
 	}
 	if (resp.status != 200 || !(doc = cJSON_Parse(dive_buf_str(&resp.body)))) {
@@ -197,8 +164,16 @@ int docker_fail_status(const struct docker_op *op, long status, const char *body
 int docker_fail_transport(const struct docker_op *op, int rc)
 {
 	char msg[512];
+	int code = dive_error_last_code();
 
 	snprintf(msg, sizeof(msg), "%s", dive_error_last());
+	if (rc == DIVE_ETLS) {
+		/* a certificate failure keeps its own code (http.h) */
+		if (op->what)
+			dive_error_set(rc, "docker: cannot %s: %s", op->what, msg);
+		dive_error_set_code(code);
+		return rc;
+	}
 	if (rc == DIVE_EUNAVAIL) {
 		if (op->what)
 			dive_error_set(rc, "docker: cannot %s: engine unreachable: %s", op->what, msg);
