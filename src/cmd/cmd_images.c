@@ -98,9 +98,18 @@ static int cmd_images_list(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return doc ? dive_print_json(ctx, doc) : DIVE_EXIT_OK;
 }
 
+static const struct dive_opt copy_opts[] = {
+	{ "to", 0, DIVE_OPT_STRING, "ENGINE", "the engine that needs the images", 0, 0 },
+	{ "from", 0, DIVE_OPT_STRING, "ENGINE", "the engine that has them (default local)", 0, 0 },
+	{ "timeout", 0, DIVE_OPT_INT, "SECONDS", "for each image, end to end (default 1800)", 1, 86400 },
+	DIVE_OPT_END,
+};
+
 const struct dive_verb cmd_images_verbs[] = {
 	{ "build", cmd_images_build, 0, -1, DIVE_NEEDS_DOCKER | DIVE_DRY_RUN, NULL, "[IMAGE...]",
 	  "build every image the hub and a spoke need, from local programs", 6 },
 	{ "list", cmd_images_list, 0, 0, DIVE_NEEDS_DOCKER, NULL, NULL, "local images and whether they exist", 6 },
+	{ "copy", cmd_images_copy, 0, -1, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_DRY_RUN, copy_opts, "[IMAGE...]",
+	  "copy images to another engine, engine to engine (no registry); same id: nothing sent", 18 },
 	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, 0 },
 };
