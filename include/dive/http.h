@@ -12,9 +12,11 @@
  *
  * TLS: a request with req->tls goes over https only, verifies the server's
  * certificate against req->tls->ca alone (never the system store) and its
- * name against the URL's host, and presents the client certificate; TLS 1.2
- * at least.  Its certificate failures are DIVE_ETLS with their own taxonomy
- * codes (errcodes.h):
+ * name against the URL's host, and presents the client certificate, over
+ * TLS 1.2 with forward-secret AEAD suites (1.3 would let a refused client
+ * certificate look like a dropped connection: http.c says why).  Its
+ * certificate failures are DIVE_ETLS with their own taxonomy codes
+ * (errcodes.h):
  *
  *   the server's certificate does not verify or name the host,
  *   or the server does not speak TLS            ERRC_ENGINE_TLS_UNTRUSTED

@@ -77,7 +77,16 @@ void http_curl_prepare(CURL *h, const struct http_req *req, struct curl_slist **
 	if (req->tls) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-		curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		/*
+		 * TLS 1.2, forward-secret AEAD suites only.  Not 1.3: there the
+		 * server judges the client certificate after the handshake, and
+		 * its refusal races with it closing the connection, so a wrong
+		 * certificate could not be told from an engine going away (a
+		 * retry and a breaker failure instead of ERRC_ENGINE_TLS_REJECTED).
+		 * In 1.2 the refusal is an alert inside the handshake.
+		 */
+		curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+		curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, "ECDHE+AESGCM:ECDHE+CHACHA20");
 		curl_easy_setopt(h, CURLOPT_CAINFO, req->tls->ca);
 		curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* the engine's CA only, never the system store */
 		curl_easy_setopt(h, CURLOPT_SSLCERT, req->tls->cert);
@@ -106,11 +115,15 @@ static int tls_fail(CURL *h, CURLcode cc, const struct http_req *req, const char
 		if (vr == X509_V_ERR_CERT_HAS_EXPIRED || vr == X509_V_ERR_CERT_NOT_YET_VALID)
 			return dive_error_setc(DIVE_ETLS, ERRC_TLS_CERT_EXPIRED, "the certificate of '%s' is %s", req->url,
 					 X509_verify_cert_error_string(vr));
-		if (vr != X509_V_OK)
-			return dive_error_setc(DIVE_ETLS, ERRC_ENGINE_TLS_UNTRUSTED, "the certificate of '%s' does not verify against CA '%.200s': %s",
-					 req->url, t->ca, X509_verify_cert_error_string(vr));
-		return dive_error_setc(DIVE_ETLS, ERRC_ENGINE_TLS_UNTRUSTED, "the certificate of '%s' does not name the address dive dials: %.200s",
-				 req->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		/* curl checks the name after OpenSSL's chain check and reports it as "unspecified" */
+		if (vr == X509_V_OK || vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH ||
+		    (vr == X509_V_ERR_UNSPECIFIED && strstr(errbuf, "target host name")))
+			return dive_error_setc(DIVE_ETLS, ERRC_ENGINE_TLS_UNTRUSTED,
+					       "the certificate of '%s' does not name the address dive dials: %.200s", req->url,
+					       errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		return dive_error_setc(DIVE_ETLS, ERRC_ENGINE_TLS_UNTRUSTED,
+				       "the certificate of '%s' does not verify against CA '%.200s': %s", req->url, t->ca,
+				       X509_verify_cert_error_string(vr));
 	case CURLE_SSL_CERTPROBLEM:
 		return dive_error_setc(DIVE_ETLS, ERRC_TLS_MATERIAL_INVALID, "client certificate '%.200s' or key '%.200s' cannot be used: %.200s",
 				 t->cert, t->key, errbuf[0] ? errbuf : curl_easy_strerror(cc));
