@@ -14,6 +14,7 @@
 #include "dive/pki.h"
 
 #define MAX_ARGS_SANS PKI_SANS_MAX
+#define ROTATE_NAMES_MAX 64
 
 static int dir_of(struct dive_ctx *ctx, char out[PKI_PATH_MAX])
 {
@@ -204,6 +205,7 @@ static int cmd_certs_list(struct dive_ctx *ctx, const struct dive_inv *inv)
 
 static int cmd_certs_rotate(struct dive_ctx *ctx, const struct dive_inv *inv)
 {
+	const char *names[ROTATE_NAMES_MAX + 1];
 	struct pki_rotate_opts o;
 	struct pki_entry *done = NULL;
 	char dir[PKI_PATH_MAX], t[32], label[PKI_NAME_MAX + 16];
@@ -211,7 +213,12 @@ static int cmd_certs_rotate(struct dive_ctx *ctx, const struct dive_inv *inv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	o.names = inv->argc ? (const char *const *)inv->argv : NULL;
+	if (inv->argc > ROTATE_NAMES_MAX)
+		return dive_fail(ctx, DIVE_EUSAGE, "at most %d certificates at a time", ROTATE_NAMES_MAX);
+	for (i = 0; i < (size_t)inv->argc; i++)
+		names[i] = inv->argv[i];
+	names[i] = NULL; /* the positional arguments are not NULL-terminated */
+	o.names = inv->argc ? names : NULL;
 	o.within_days = (int)dive_opt_int(inv, "within", CERT_WARN_DAYS_DEFAULT);
 	o.rotate_ca = dive_opt_given(inv, "ca");
 	o.dry_run = ctx->dry_run;

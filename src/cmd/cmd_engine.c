@@ -63,7 +63,7 @@ static int absolute(struct dive_ctx *ctx, char *out, const char *opt, const char
 		dive_error_setc(DIVE_ETLS, ERRC_TLS_MATERIAL_INVALID, "--%s '%.200s' is not a file dive can read", opt, path);
 		return cmd_fail_hint(ctx, DIVE_ETLS, "cannot add the engine", NULL);
 	}
-	snprintf(out, ENGINE_PATH_MAX + 1, "%s", buf);
+	memcpy(out, buf, strlen(buf) + 1); /* fits: checked above */
 	return DIVE_EXIT_OK;
 }
 
