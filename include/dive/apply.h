@@ -7,6 +7,12 @@
  *   dive.service   the compose service key
  *   dive.run       the run that created it
  *   dive.config-hash  compose_config_hash() of the service
+ * and, on containers, Compose's own labels beside them, so `docker compose
+ * ls/ps/logs -p PROJECT` show dive's stacks to operators who reach for
+ * them: com.docker.compose.project, .service, .container-number (1),
+ * .oneoff (False), .config-hash (the same hash).  They are for reading
+ * only: dive never reads them back, its dive.* labels stay the source, and
+ * a stack file may not set either kind itself.
  * apply_ensure() keeps a container whose hash is unchanged (starting it if
  * stopped), recreates one whose hash changed, and creates a missing one;
  * apply_down() removes only objects with the project's label.  Production

@@ -7,16 +7,27 @@
  *   tests/fixtures/compose/unknown-key.yml:9: unknown key 'healtcheck' in service 'backend'
  *
  * Accepted: top-level name, version (ignored), services, networks, volumes,
- * x-dive (below) and other x-* keys (ignored: for YAML anchors).  Per
- * service: image, container_name, command and entrypoint (string, split
- * like a shell, or list), environment (list or map), env_file, ports (short
- * form, with a host address), volumes (short form: named, bind, :ro/:rw),
- * tmpfs, networks (list, or map with aliases), depends_on (list, or map with
- * condition service_started/service_healthy/service_completed_successfully,
- * required and restart), healthcheck (test, interval, timeout, retries,
- * start_period, disable), restart, labels, user, init, extra_hosts,
- * working_dir, profiles, and x-* keys (ignored).  Long forms of ports and
- * volumes, build, deploy, secrets and the like are refused by name.
+ * x-dive (below) and other x-* keys (ignored).  Per service: image,
+ * container_name, command and entrypoint (string, split like a shell, or
+ * list), environment (list or map), env_file, ports (short form with a host
+ * address, or long form: target, published, host_ip, protocol, mode, name,
+ * app_protocol), volumes (short form: named, bind, options; or long form,
+ * see struct compose_mount), tmpfs, networks (list, or map with aliases),
+ * depends_on (list, or map with condition service_started/service_healthy/
+ * service_completed_successfully, required and restart), healthcheck (test,
+ * interval, timeout, retries, start_period, disable), restart, labels, user,
+ * init, extra_hosts, working_dir, profiles, mem_limit, memswap_limit,
+ * mem_reservation, cpus, pids_limit, deploy (resources only: limits memory,
+ * cpus, pids; reservations memory), logging (driver, options), ulimits,
+ * cap_add, cap_drop, sysctls.  Keys starting with x- are ignored at every
+ * level that is not data (labels, environment, sysctls, logging options are
+ * data).  YAML anchors, aliases and merge keys ('<<: *base', '<<: [*a, *b]':
+ * keys written in the map win, then the first source that has the key) are
+ * read as YAML 1.1 defines them.  build, secrets, configs, extends and the
+ * like, and the parts of deploy other than resources, are refused by name;
+ * anything else unknown is refused with its place.  Labels of a service may
+ * not start with "dive." or "com.docker.compose.": those are dive's
+ * (apply.h).
  *
  * Every value is interpolated (interp.h) with the environment given to
  * compose_load; a value that carries a secret is flagged (struct
@@ -24,6 +35,13 @@
  * command, entrypoint and healthcheck.test may carry one: a secret in any
  * other field is an error, so it can never reach a name, a label or a log.
  * Variables listed in x-dive.secrets are secret whatever provides them.
+ *
+ * Messages never hold a value that came from the environment, secret or
+ * not (issue 10): a message quotes the file's own text, and a value that
+ * was interpolated is quoted as written, ${VAR} unexpanded.  Names are never
+ * interpolated (service keys, depends_on, networks, profiles, environment
+ * variable names in the list form "NAME=value"), so whatever prints a name
+ * (graph.h) prints the file's text too.
  *
  * Bounds (all input from outside is bounded): COMPOSE_FILE_MAX bytes,
  * COMPOSE_DEPTH_MAX levels of nesting, COMPOSE_SERVICES_MAX services,
@@ -40,6 +58,7 @@
  *
  *   x-dive:
  *     secrets: [POSTGRES_PASSWORD, ...]   # variables that are secrets
+ *     federation: {approval: auto}        # the hub's approval policy: auto | manual (default)
  *     services:
  *       keycloak:                          # a service of this file
  *         timeout: 240s                    # readiness timeout (static)
@@ -66,6 +85,7 @@
 #define COMPOSE_NAME_MAX 63
 #define COMPOSE_NODES_MAX 100000
 #define COMPOSE_DURATION_MAX_MS (24L * 3600 * 1000)
+#define COMPOSE_BYTES_MAX (1LL << 50)   /* 1 PiB: sizes (mem_limit ...) */
 
 enum compose_condition {
 	COMPOSE_SERVICE_STARTED,
@@ -82,7 +102,8 @@ struct compose_argv {
 	size_t n;
 	int set;             /* given in the file (an empty list overrides the image) */
 	int secret;          /* some word carries a secret value */
-	char *shown;         /* printable one line: as written when secret, else the words */
+	int interpolated;    /* some word came through interpolation */
+	char *shown;         /* printable one line: as written when interpolated, else the words */
 };
 
 struct compose_env {
@@ -92,6 +113,7 @@ struct compose_env {
 	int line;
 };
 
+/* ports: the short form "ADDRESS:HOST:CONTAINER/PROTO" or the long form (a map). */
 struct compose_port {
 	char host_ip[48];    /* "" = every interface */
 	int host_port;       /* 0 = chosen by the engine */
@@ -106,11 +128,22 @@ enum compose_mount_type {
 	COMPOSE_MOUNT_ANONYMOUS, /* target only */
 };
 
+/*
+ * volumes: the short form "SOURCE:TARGET[:OPTIONS]" (options ro, rw, z, Z,
+ * nocopy and the propagation modes, comma-separated) or the long form (a
+ * map: type volume or bind, source, target, read_only, bind.propagation,
+ * bind.create_host_path, bind.selinux, volume.nocopy; type tmpfs becomes an
+ * entry of tmpfs).
+ */
 struct compose_mount {
 	enum compose_mount_type type;
 	char *source;        /* volume name or absolute host path; NULL when anonymous */
 	char *target;        /* absolute path in the container */
 	int read_only;
+	char propagation[10];/* "" or shared, slave, private, rshared, rslave, rprivate (binds) */
+	char selinux;        /* 0, 'z' or 'Z' (binds) */
+	int nocopy;          /* volumes: do not copy the image's content in */
+	int no_create;       /* bind.create_host_path: false: the host path must exist */
 	int line;
 };
 
@@ -146,7 +179,7 @@ struct compose_healthcheck {
 	int line;            /* 0 when absent */
 };
 
-/* labels, extra_hosts: ordered as written. */
+/* labels, extra_hosts, sysctls, logging options: ordered as written. */
 struct compose_kv {
 	char *key;
 	char *value;
@@ -169,11 +202,50 @@ struct compose_dive_service {
 	int line;
 };
 
+/* x-dive.federation.approval (the hub's stack file): how a registering spoke is approved. */
+enum compose_approval {
+	COMPOSE_APPROVAL_UNSET,   /* not written: manual */
+	COMPOSE_APPROVAL_MANUAL,  /* pending until `dive federation approve` (production) */
+	COMPOSE_APPROVAL_AUTO,    /* approved by the spoke's deploy (a development hub) */
+};
+
 struct compose_dive {
 	char **secrets;      /* variable names */
 	size_t nsecrets;
+	enum compose_approval approval;
+	int approval_line;   /* 0 when not written */
 	struct compose_dive_service *services;
 	size_t nservices;
+	int line;            /* 0 when absent */
+};
+
+/*
+ * Resources: mem_limit, memswap_limit, mem_reservation, cpus, pids_limit
+ * and deploy.resources (limits: memory, cpus, pids; reservations: memory).
+ * A key and its deploy.resources twin may both be given only with the same
+ * value.  Sizes are bytes ("512m", "1g", "1.5GiB", a plain number);
+ * cpus is a decimal ("0.5").  0 means unset everywhere.
+ */
+struct compose_resources {
+	long long memory;             /* bytes: HostConfig.Memory */
+	long long memory_swap;        /* bytes of memory + swap; -1 unlimited */
+	long long memory_reservation; /* bytes: a soft limit */
+	long long nano_cpus;          /* cpus x 1e9 */
+	long long pids;               /* -1 unlimited */
+	int line;                     /* of the first key; 0 when none */
+};
+
+struct compose_ulimit {
+	char *name;          /* nofile, nproc, core ... (the engine's names) */
+	long long soft;
+	long long hard;      /* -1: unlimited */
+	int line;
+};
+
+struct compose_logging {
+	char *driver;        /* NULL: the engine's default */
+	struct compose_kv *options;
+	size_t noptions;
 	int line;            /* 0 when absent */
 };
 
@@ -209,6 +281,16 @@ struct compose_service {
 	char *working_dir;
 	char **profiles;
 	size_t nprofiles;
+	struct compose_resources resources;
+	struct compose_ulimit *ulimits;
+	size_t nulimits;
+	struct compose_logging logging;
+	char **cap_add;              /* as written: NET_ADMIN, CAP_NET_ADMIN, ALL */
+	size_t ncap_add;
+	char **cap_drop;
+	size_t ncap_drop;
+	struct compose_kv *sysctls;
+	size_t nsysctls;
 	const struct compose_dive_service *dive; /* its x-dive settings, or NULL */
 };
 
@@ -283,5 +365,13 @@ void compose_config_hash(char out[65], const struct compose_service *s);
  * message set (the caller knows the place).
  */
 int compose_parse_duration(long *out_ms, const char *s);
+
+/*
+ * Parse a size as written in the file: a number of bytes, or a number
+ * (fractions allowed) and a unit b, k, m, g, t, p (any case, powers of
+ * 1024, an optional "i" and "b" after it: 512m, 1g, 1.5GiB, 64kb), at most
+ * COMPOSE_BYTES_MAX.  Returns 0, or DIVE_EUSAGE with no message set.
+ */
+int compose_parse_bytes(long long *out, const char *s);
 
 #endif

@@ -67,11 +67,21 @@ void deploy_report_release(struct deploy_report *r);
 int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind, const struct dive_country *c,
 		  cJSON **out, int *healthy);
 
+/* Where an instance lives and where its secrets are (for down/clean). */
+struct deploy_down_env {
+	const char *docker_host;
+	const char *instances_dir;
+	const char *secrets_spec;     /* NULL: the file provider */
+};
+
 /*
  * Remove the instance's containers (and networks; volumes with clean),
  * under its lock, recording CLEANUP -> STOPPED (down) or UNKNOWN (clean).
+ * A spoke cleaned away is also withdrawn from the federation (revoked, its
+ * hub IdP and client deleted; "federation" or "federation_left" in
+ * *removed says which).
  */
-int deploy_down(struct store *s, const char *docker_host, enum stack_kind kind, const struct dive_country *c,
+int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_kind kind, const struct dive_country *c,
 		int clean, int dry_run, const char *actor, long lock_wait_ms, cJSON **removed);
 
 /*

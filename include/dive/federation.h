@@ -53,6 +53,34 @@ struct fed_names {
 
 /* code: three letters, any case.  DIVE_EUSAGE otherwise. */
 int federation_names(struct fed_names *out, const char *code);
+
+/*
+ * The application side of one instance's realm (the hub's too): the app
+ * client dive-v3-broker-<code> its frontend signs in with, its redirect URI
+ * and origin on this machine (http://localhost:<frontend port>), the realm's
+ * public issuer (http://localhost:<keycloak_http>/realms/<realm>), and the
+ * verification user dive-verify-<code> that proves a login through the
+ * federation works (its password is the instance's secret
+ * FED_VERIFY_PASSWORD_KEY; its DIVE attributes are fixed here).
+ */
+#define FED_VERIFY_PASSWORD_KEY "VERIFY_USER_PASSWORD"
+#define FED_VERIFY_CLEARANCE "SECRET"
+#define FED_VERIFY_COI "NATO"
+
+struct fed_app {
+	char code[4];
+	char realm[32];           /* "dive-v3-broker-deu" */
+	char client_id[32];       /* "dive-v3-broker-deu" */
+	char redirect_uri[96];    /* "http://localhost:13011/api/auth/callback/keycloak" */
+	char origin[48];          /* "http://localhost:13011" */
+	char issuer[96];          /* "http://localhost:18011/realms/dive-v3-broker-deu" */
+	char verify_user[24];     /* "dive-verify-deu" */
+	char verify_email[48];    /* "dive-verify-deu@deu.dive.invalid" */
+	char verify_unique_id[40];
+};
+
+/* code: the hub ("USA") or a spoke of the country table; DIVE_EUSAGE otherwise. */
+int federation_app(struct fed_app *out, const char *code);
 /* The code of a federation alias: "deu-idp" -> "DEU"; DIVE_EUSAGE for any other alias. */
 int federation_alias_code(char out[4], const char *alias);
 
@@ -102,6 +130,7 @@ enum fed_drift {
 	FED_DRIFT_DISABLED_BUT_RUNNING,  /* IdP disabled or registration suspended while the stack runs */
 	FED_DRIFT_STACK_DEGRADED,        /* approved, stack partly down or unhealthy */
 	FED_DRIFT_UNREGISTERED_STACK,    /* stack running, no registration (or revoked) */
+	FED_DRIFT_LOGIN_FAILED,          /* approved and up, but a real federated login fails (a probe) */
 	FED_DRIFT__COUNT
 };
 
@@ -117,6 +146,8 @@ struct fed_finding {
 	int changing;                /* its deployment state is in progress: container drift is not judged */
 	unsigned drift;              /* FED_DRIFT_BIT()s; 0 in sync */
 	int is_public;               /* approved, IdP enabled, stack up */
+	int login_to_hub;            /* probed login spoke -> hub: 1 ok, -1 failed, 0 not probed */
+	int login_to_spoke;          /* probed login hub -> spoke: 1 ok, -1 failed, 0 not probed */
 };
 
 struct fed_audit {
@@ -138,6 +169,21 @@ int federation_audit(struct fed_audit *out, const struct fed_idp_obs *idps, size
 		     size_t n_stacks);
 void fed_audit_release(struct fed_audit *a);
 
+/*
+ * Layer 1 for real: what a federated login each way through the spoke's
+ * IdPs gave (fedsync_verify_login()), for approved spokes whose stack is
+ * up.  federation_audit_logins() records it in the findings and adds
+ * FED_DRIFT_LOGIN_FAILED where a login failed: an object can exist, look
+ * right and still not work (a client secret changed on one side).
+ */
+struct fed_login_obs {
+	const char *code;
+	int to_hub;                  /* 1 ok, -1 failed, 0 not tried */
+	int to_spoke;
+};
+
+int federation_audit_logins(struct fed_audit *a, const struct fed_login_obs *logins, size_t n);
+
 /* "orphaned-idp", ...; "unknown" out of range. */
 const char *fed_drift_name(enum fed_drift k);
 /* One line on what the kind means. */
@@ -155,6 +201,7 @@ enum fed_op {
 	FED_OP_ENABLE,
 	FED_OP_DISABLE,
 	FED_OP_DELETE,
+	FED_OP_RESET_SECRET, /* write the provider's client secret into an IdP (Keycloak never shows it) */
 	FED_OP__COUNT
 };
 
@@ -196,6 +243,10 @@ struct fed_plan {
  *   idp-misconfigured     ensure the hub IdP
  *   idp-disabled          enable the hub IdP
  *   suspended-idp-enabled disable the hub IdP
+ *   login-failed          for the direction that failed: ensure the client the
+ *                         login uses (its secret back to the provider's) and
+ *                         reset that IdP's secret; spoke -> hub uses the spoke
+ *                         client and the hub IdP, hub -> spoke the reverse
  *   orphaned-idp          with prune: delete the hub IdP and client, and the
  *                         spoke IdP and client when its stack is up (IdPs
  *                         first); without: disable the hub IdP if enabled

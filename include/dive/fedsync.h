@@ -71,6 +71,8 @@ struct store;
 
 #define FEDSYNC_STORE_URL_ENV "DIVE_FEDERATION_STORE_URL"
 #define FEDSYNC_DRY_RUN 0x100u   /* with FED_PLAN_PRUNE in flags: plan only, change nothing */
+#define FEDSYNC_LOCKED 0x200u    /* the caller (a pipeline run) holds instance:<CODE>: take only hub:shared */
+#define FEDSYNC_HELD 0x400u      /* internal: this handle holds both locks already */
 
 struct fedsync_opts {
 	struct store *store;          /* breakers, deployment state, the lock connections' URL; required */
@@ -81,6 +83,7 @@ struct fedsync_opts {
 	const char *db;               /* NULL: FEDSTORE_DEFAULT_DB */
 	const char *actor;            /* "dive federation approve DEU": lock holder, approvedBy */
 	long lock_wait_ms;            /* 0: try each lock once */
+	int probe_logins;             /* audit and reconcile walk a real login each way per approved spoke */
 };
 
 struct fedsync;
@@ -116,6 +119,8 @@ struct fedsync_report {
 	size_t codes;                  /* reconcile: codes the first audit saw */
 	struct fedsync_failure *failures;  /* reconcile: codes that failed, in code order */
 	size_t n_failures;
+	int registered_now;            /* federate: this call registered the spoke */
+	int approved_now;              /* federate: this call approved it (policy auto) */
 };
 
 void fedsync_report_release(struct fedsync_report *r);
@@ -141,6 +146,63 @@ int fedsync_suspend(struct fedsync *fs, struct fedsync_report *out, const struct
 		    unsigned flags);
 int fedsync_unregister(struct fedsync *fs, struct fedsync_report *out, const struct dive_country *c,
 		       const char *reason, unsigned flags);
+
+/*
+ * The hub's approval policy for spokes that register: x-dive.federation.
+ * approval in the hub's stack file ("auto" on a development hub; manual,
+ * the production default, when not written).  source says where it came
+ * from, for `federation status`.
+ */
+struct fed_policy {
+	int auto_approve;
+	char source[256];
+};
+
+int fedsync_policy(struct fed_policy *out);
+
+/*
+ * What a spoke's deploy does in its configuration phase: register the
+ * spoke (pending) when it is not registered or was revoked, approve it when
+ * it is pending and policy->auto_approve, and for an approved spoke create
+ * or update, by diff, both directions (hub IdP <code>-idp and client
+ * dive-v3-broker-<code>, spoke IdP usa-idp and client dive-v3-broker-usa)
+ * with their mappers.  A suspended spoke stays suspended and a pending one
+ * under a manual policy stays pending: out->spoke.status says which, and
+ * nothing is created for them.  flags: 0 or FEDSYNC_LOCKED.
+ */
+int fedsync_federate(struct fedsync *fs, struct fedsync_report *out, const struct dive_country *c, unsigned flags,
+		     const struct fed_policy *policy);
+
+/*
+ * A federated login, for real (oidc.h): the verification user of one side
+ * (dive-verify-<code>, federation_app()) signs in to the other side's realm
+ * through its IdP with authorization code + PKCE, and the entry realm's ID
+ * token must carry the user's clearance and countryOfAffiliation.  Each
+ * check starts from a first broker login: the visitor's account in the
+ * entry realm is deleted first (dive's own test account).  On failure
+ * out->step, out->code (ERRC_AUTH_FLOW, ERRC_FEDERATION_VERIFY, ...) and
+ * out->detail say where; the return value is the DIVE_E* code.
+ */
+enum fed_login_dir {
+	FED_LOGIN_SPOKE_TO_HUB,   /* a spoke user into the hub through <code>-idp */
+	FED_LOGIN_HUB_TO_SPOKE,   /* a hub user into the spoke through usa-idp */
+};
+
+struct fedsync_login {
+	enum fed_login_dir dir;
+	int ok;
+	char name[96];            /* "federated login DEU -> USA through deu-idp" */
+	char idp[16];
+	char detail[640];         /* what was seen, or why it failed (never a secret) */
+	int step;                 /* enum oidc_step where it failed */
+	long status;              /* HTTP status there */
+	int code;                 /* taxonomy code on failure */
+	char clearance[32], country[8];
+	long long ms;
+};
+
+int fedsync_verify_login(struct fedsync *fs, struct fedsync_login *out, const struct dive_country *c,
+			 enum fed_login_dir dir);
 
 /* Every layer, read now, classified.  A layer that cannot be read is an error. */
 int fedsync_audit(struct fedsync *fs, struct fed_audit *out);

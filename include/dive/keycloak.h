@@ -186,6 +186,29 @@ int kc_idp_mapper_apply(struct kc *kc, struct kc_result *res, const char *realm,
 			const cJSON *desired);
 
 /*
+ * Users, found by username (kc_user.c).  desired holds the managed fields
+ * (kc_desired_user()); kc_user_apply() creates the user or updates the
+ * fields that differ, then sets the password (write-only in Keycloak, so it
+ * is set every time: the provider's value is the one in force; it is not
+ * reported as a change).  kc_user_profile_apply() declares the DIVE
+ * attributes (kc_dive_attribute_at()) in the realm's user profile, which
+ * Keycloak 26 needs before it keeps them on a user or an IdP mapper writes
+ * them: viewable by admin and user, editable by admin, acpCOI multivalued.
+ */
+int kc_user_apply(struct kc *kc, struct kc_result *res, const char *realm, const cJSON *desired,
+		  const struct dive_secret *password);
+int kc_user_delete(struct kc *kc, struct kc_result *res, const char *realm, const char *username);
+int kc_user_profile_apply(struct kc *kc, struct kc_result *res, const char *realm);
+
+/* The DIVE attributes of a user, as kc_desired_user() sets them (NULL: not set). */
+struct kc_user_attrs {
+	const char *clearance;              /* "SECRET" */
+	const char *country;                /* countryOfAffiliation: "DEU" */
+	const char *unique_id;              /* uniqueID */
+	const char *coi;                    /* acpCOI, one community */
+};
+
+/*
  * Desired representations (kc_desired.c).  They validate their input and
  * return DIVE_EUSAGE with one line naming the bad argument.  URLs must be
  * absolute http(s) without whitespace, at most 1024 bytes; names at most 64
@@ -211,7 +234,12 @@ int kc_idp_mapper_apply(struct kc *kc, struct kc_result *res, const char *realm,
  *   per DIVE attribute (claim -> user attribute of the same name).
  * kc_desired_client_mappers: an array with one oidc-usermodel-attribute-mapper
  *   per DIVE attribute, so the tokens a federation client receives carry them.
+ * kc_desired_user: an enabled user with a verified email, first and last
+ *   name (a complete profile: a first broker login asks nothing) and the DIVE
+ *   attributes given.
  */
+int kc_desired_user(cJSON **out, const char *username, const char *email, const char *first, const char *last,
+		    const struct kc_user_attrs *attrs);
 int kc_desired_realm(cJSON **out, const char *realm, const char *display);
 int kc_desired_oidc_idp(cJSON **out, const char *alias, const char *display, const char *issuer_base_url,
 			const char *backchannel_base_url, const char *client_id, const char *sync_mode);

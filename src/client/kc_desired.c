@@ -281,3 +281,41 @@ int kc_desired_client_mappers(cJSON **out)
 	*out = arr;
 	return 0;
 }
+
+static void add_attr(cJSON *attrs, const char *name, const char *value)
+{
+	if (value && value[0])
+		cJSON_AddItemToObject(attrs, name, cJSON_CreateStringArray(&value, 1));
+}
+
+int kc_desired_user(cJSON **out, const char *username, const char *email, const char *first, const char *last,
+		    const struct kc_user_attrs *a)
+{
+	cJSON *u, *attrs;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_name("user name", username)) < 0 || (rc = check_text("email", email)) < 0 ||
+	    (rc = check_text("first name", first)) < 0 || (rc = check_text("last name", last)) < 0 ||
+	    (a && ((rc = check_text("clearance", a->clearance)) < 0 || (rc = check_text("country", a->country)) < 0 ||
+		   (rc = check_text("uniqueID", a->unique_id)) < 0 || (rc = check_text("acpCOI", a->coi)) < 0)))
+		return rc;
+	if (!email || !strchr(email, '@'))
+		return dive_error_set(DIVE_EUSAGE, "user '%s' needs an email address", username);
+	u = cJSON_CreateObject();
+	cJSON_AddStringToObject(u, "username", username);
+	cJSON_AddStringToObject(u, "email", email);
+	cJSON_AddStringToObject(u, "firstName", first && first[0] ? first : username);
+	cJSON_AddStringToObject(u, "lastName", last && last[0] ? last : username);
+	cJSON_AddBoolToObject(u, "enabled", 1);
+	cJSON_AddBoolToObject(u, "emailVerified", 1);
+	attrs = cJSON_AddObjectToObject(u, "attributes");
+	if (a) {
+		add_attr(attrs, "clearance", a->clearance);
+		add_attr(attrs, "countryOfAffiliation", a->country);
+		add_attr(attrs, "uniqueID", a->unique_id);
+		add_attr(attrs, "acpCOI", a->coi);
+	}
+	*out = u;
+	return 0;
+}

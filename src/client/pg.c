@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dive/error.h"
+#include "dive/log.h"
 #include "dive/pg.h"
 
 #define PG_URL_MAX 2048
@@ -72,6 +73,13 @@ static int parse_url(PQconninfoOption **opts, const char **password, const char 
 	return 0;
 }
 
+/* Server notices (a migration's "already exists, skipping") are not the user's business: debug only. */
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	dive_debug("postgres: %.200s", message);
+}
+
 int pg_connect(PGconn **out, const char *url, const char *application_name)
 {
 	const char *keys[] = { "dbname", "application_name", "connect_timeout", "keepalives",
@@ -107,6 +115,7 @@ int pg_connect(PGconn **out, const char *url, const char *application_name)
 		return dive_error_set(DIVE_EUNAVAIL, "cannot connect to the state store: %s", msg);
 	}
 	PQconninfoFree(opts);
+	PQsetNoticeProcessor(c, quiet_notice, NULL);
 	*out = c;
 	return 0;
 }

@@ -40,6 +40,9 @@ static int sync_open(struct dive_ctx *ctx, const struct dive_inv *inv, struct sy
 	o.secrets_spec = getenv("DIVE_SECRETS");
 	o.actor = s->actor;
 	o.lock_wait_ms = dive_opt_int(inv, "lock-wait", 0) * 1000;
+	/* a real login each way per approved spoke: audit --logins, reconcile unless --no-logins */
+	o.probe_logins = dive_opt_given(inv, "logins") ||
+			 (!strcmp(inv->verb->name, "reconcile") && !dive_opt_given(inv, "no-logins"));
 	return fedsync_open(&s->fs, &o);
 }
 
@@ -440,6 +443,10 @@ static void finding_fields(cJSON *o, const struct fed_finding *f)
 	cJSON_AddBoolToObject(o, "public", f->is_public);
 	cJSON_AddBoolToObject(o, "in_sync", f->drift == 0);
 	cJSON_AddItemToObject(o, "drift", drift_json(f->drift));
+	if (f->login_to_hub)
+		cJSON_AddBoolToObject(o, "login_to_hub", f->login_to_hub > 0);
+	if (f->login_to_spoke)
+		cJSON_AddBoolToObject(o, "login_to_spoke", f->login_to_spoke > 0);
 }
 
 static const char *presence(int v)
@@ -452,8 +459,9 @@ static int cmd_fed_status(struct dive_ctx *ctx, const struct dive_inv *inv)
 	const struct dive_country *c = inv->country;
 	struct fedsync_status st;
 	struct fed_names names;
+	struct fed_policy pol;
 	struct sync s;
-	int rc, k;
+	int rc, k, have_policy;
 
 	if ((rc = sync_open(ctx, inv, &s)) < 0)
 		return fail_code(ctx, rc, "cannot open the federation store for", c->code, 0);
@@ -464,11 +472,19 @@ static int cmd_fed_status(struct dive_ctx *ctx, const struct dive_inv *inv)
 		return fail_code(ctx, rc, "cannot read the federation status of", c->code, 0);
 	}
 	federation_names(&names, c->code);
+	have_policy = fedsync_policy(&pol) == 0;
+	dive_error_clear();
 	if (ctx->json) {
 		cJSON *doc = cJSON_CreateObject();
 
 		cJSON_AddBoolToObject(doc, "ok", 1);
 		finding_fields(doc, &st.finding);
+		if (have_policy) {
+			cJSON *po = cJSON_AddObjectToObject(doc, "policy");
+
+			cJSON_AddStringToObject(po, "approval", pol.auto_approve ? "auto" : "manual");
+			cJSON_AddStringToObject(po, "source", pol.source);
+		}
 		cJSON_AddItemToObject(doc, "registration_document", st.registered ? spoke_json(&st.spoke) : cJSON_CreateNull());
 		cJSON_AddBoolToObject(doc, "hub_client", st.hub_client);
 		if (st.spoke_idp < 0)
@@ -483,6 +499,8 @@ static int cmd_fed_status(struct dive_ctx *ctx, const struct dive_inv *inv)
 		return dive_print_json(ctx, doc);
 	}
 	fprintf(ctx->out, "%s %s\n", c->code, c->name);
+	if (have_policy)
+		fprintf(ctx->out, "  hub policy     approval %s (%s)\n", pol.auto_approve ? "auto" : "manual", pol.source);
 	if (st.registered)
 		fprintf(ctx->out, "  registration   %s (%s, rev %lld%s%s)\n", fed_status_name(st.spoke.status),
 			st.spoke.spoke_id, (long long)st.spoke.rev, st.spoke.approved_by ? ", approved by " : "",
@@ -748,8 +766,14 @@ static const struct dive_opt unregister_opts[] = {
 	DIVE_OPT_END,
 };
 
+static const struct dive_opt audit_opts[] = {
+	{ "logins", 0, DIVE_OPT_BOOL, NULL, "also walk a real federated login each way per approved spoke", 0, 0 },
+	DIVE_OPT_END,
+};
+
 static const struct dive_opt reconcile_opts[] = {
 	{ "prune", 0, DIVE_OPT_BOOL, NULL, "also delete IdPs and clients no approved spoke owns", 0, 0 },
+	{ "no-logins", 0, DIVE_OPT_BOOL, NULL, "do not check federated logins (objects only)", 0, 0 },
 	DIVE_OPT_LOCK_WAIT,
 	DIVE_OPT_END,
 };
@@ -772,7 +796,7 @@ const struct dive_verb cmd_federation_verbs[] = {
 	{ "suspend", cmd_fed_suspend, 1, 1, FED_CHANGE, suspend_opts, "CODE", "suspend a spoke and disable its IdP", 7 },
 	{ "status", cmd_fed_status, 1, 1, DIVE_ARG_SPOKE | FED_READ, NULL, "CODE",
 	  "registration, objects and stack of a spoke", 7 },
-	{ "audit", cmd_fed_audit, 0, 0, FED_READ, NULL, NULL,
+	{ "audit", cmd_fed_audit, 0, 0, FED_READ, audit_opts, NULL,
 	  "compare Keycloak, MongoDB and containers; exit 5 on drift, 1 on error", 7 },
 	{ "reconcile", cmd_fed_reconcile, 0, 0, FED_READ | DIVE_TAKES_LOCK | DIVE_DRY_RUN, reconcile_opts, NULL,
 	  "repair drift toward the MongoDB truth", 7 },

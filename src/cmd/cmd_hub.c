@@ -10,6 +10,11 @@ static int cmd_hub_up(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return cmd_stack_deploy(ctx, inv, STACK_HUB, country_find("USA"), "deploy");
 }
 
+static int cmd_hub_verify(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	return cmd_stack_deploy(ctx, inv, STACK_HUB, country_find("USA"), "verify");
+}
+
 static int cmd_hub_down(struct dive_ctx *ctx, const struct dive_inv *inv)
 {
 	return cmd_stack_down(ctx, inv, STACK_HUB, country_find("USA"), 0);
@@ -42,6 +47,11 @@ static const struct dive_opt up_opts[] = {
 	DIVE_OPT_END,
 };
 
+static const struct dive_opt verify_opts[] = {
+	DIVE_OPT_LOCK_WAIT,
+	DIVE_OPT_END,
+};
+
 static const struct dive_opt down_opts[] = {
 	DIVE_OPT_YES,
 	DIVE_OPT_LOCK_WAIT,
@@ -51,6 +61,8 @@ static const struct dive_opt down_opts[] = {
 const struct dive_verb cmd_hub_verbs[] = {
 	{ "up", cmd_hub_up, 0, 0, DIVE_STATE_BOOTSTRAP | DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, up_opts,
 	  NULL, "deploy or update the hub through the five-phase pipeline", 6 },
+	{ "verify", cmd_hub_verify, 0, 0, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK, verify_opts, NULL,
+	  "check the deployed hub: every service healthy, its realm and app client there", 11 },
 	{ "down", cmd_hub_down, 0, 0, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE,
 	  down_opts, NULL, "stop and remove the hub's containers", 6 },
 	{ "status", cmd_hub_status, 0, 0, DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER, NULL, NULL,

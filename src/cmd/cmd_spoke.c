@@ -98,6 +98,11 @@ static const struct dive_opt deploy_opts[] = {
 	DIVE_OPT_END,
 };
 
+static const struct dive_opt verify_opts[] = {
+	DIVE_OPT_LOCK_WAIT,
+	DIVE_OPT_END,
+};
+
 static const struct dive_opt down_opts[] = {
 	DIVE_OPT_YES,
 	DIVE_OPT_LOCK_WAIT,
@@ -115,6 +120,11 @@ static int cmd_spoke_deploy(struct dive_ctx *ctx, const struct dive_inv *inv)
 static int cmd_spoke_up(struct dive_ctx *ctx, const struct dive_inv *inv)
 {
 	return cmd_stack_deploy(ctx, inv, STACK_SPOKE, inv->country, "up");
+}
+
+static int cmd_spoke_verify(struct dive_ctx *ctx, const struct dive_inv *inv)
+{
+	return cmd_stack_deploy(ctx, inv, STACK_SPOKE, inv->country, "verify");
 }
 
 static int cmd_spoke_down(struct dive_ctx *ctx, const struct dive_inv *inv)
@@ -199,6 +209,8 @@ const struct dive_verb cmd_spoke_verbs[] = {
 	  "deploy a spoke through the five-phase pipeline", 6 },
 	{ "up", cmd_spoke_up, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN, deploy_opts, "CODE",
 	  "start an initialised spoke (skips initialization)", 6 },
+	{ "verify", cmd_spoke_verify, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK, verify_opts, "CODE",
+	  "check a deployed spoke for real: health, and a federated login each way", 11 },
 	{ "down", cmd_spoke_down, 1, 1, DIVE_ARG_SPOKE | STATE_DOCKER | DIVE_TAKES_LOCK | DIVE_DRY_RUN | DIVE_DESTRUCTIVE, down_opts, "CODE",
 	  "stop and remove a spoke's containers, nothing else", 6 },
 	{ "status", cmd_spoke_status, 0, 1, DIVE_ARG_SPOKE | STATE_DOCKER, NULL, "[CODE]", "state and health of one spoke or all", 6 },

@@ -119,6 +119,22 @@ static cJSON *result_json(const struct deploy_opts *o, const struct deploy_repor
 	return doc;
 }
 
+/* One line per check: ok, FAILED or skipped, and what was seen. */
+static void print_checks(struct dive_ctx *ctx, const cJSON *checks)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, checks) {
+		const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(c, "status"));
+		const char *detail = cJSON_GetStringValue(cJSON_GetObjectItem(c, "detail"));
+
+		if (!st)
+			st = cJSON_IsTrue(cJSON_GetObjectItem(c, "ok")) ? "ok" : "failed";
+		fprintf(ctx->out, "  %-7s %s%s%s\n", !strcmp(st, "failed") ? "FAILED" : st,
+			cJSON_GetStringValue(cJSON_GetObjectItem(c, "check")), detail ? ": " : "", detail ? detail : "");
+	}
+}
+
 int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
 		     const struct dive_country *c, const char *mode)
 {
@@ -177,7 +193,10 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 			fprintf(ctx->out, "  %-15s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(s, "phase")),
 				cJSON_GetStringValue(cJSON_GetObjectItem(s, "service")),
 				cJSON_GetStringValue(cJSON_GetObjectItem(s, "action")));
-	} else {
+	}
+	if (!ctx->json && !ctx->dry_run && !strcmp(mode, "verify"))
+		print_checks(ctx, rep.checks);
+	if (!ctx->json && !ctx->dry_run && rc == 0) {
 		fprintf(ctx->out, "%s %s: %s in %.1fs (run %lld)\n", kind == STACK_HUB ? "hub" : "spoke", c->code,
 			pipeline_outcome_name(rep.pipeline.outcome), rep.pipeline.total_ms / 1000.0, rep.pipeline.run_id);
 	}
@@ -220,13 +239,14 @@ int cmd_stack_status(struct dive_ctx *ctx, enum stack_kind kind, const struct di
 int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
 		   const struct dive_country *c, int clean)
 {
+	struct deploy_down_env env = { ctx->docker_host, ctx->instances_dir, getenv("DIVE_SECRETS") };
 	cJSON *list = NULL;
 	char actor[256];
 	int rc, n;
 
 	dive_inv_command(actor, sizeof(actor), inv);
 	/* say what will go before anything goes */
-	rc = deploy_down(ctx->store, ctx->docker_host, kind, c, clean, 1, actor, 0, &list);
+	rc = deploy_down(ctx->store, &env, kind, c, clean, 1, actor, 0, &list);
 	if (rc < 0) {
 		cJSON_Delete(list);
 		return dive_fail_last(ctx, rc, "cannot list what to remove");
@@ -263,7 +283,7 @@ int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_
 		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
 			return dive_fail(ctx, DIVE_EUSAGE, "nothing removed");
 	}
-	rc = deploy_down(ctx->store, ctx->docker_host, kind, c, clean, 0, actor,
+	rc = deploy_down(ctx->store, &env, kind, c, clean, 0, actor,
 			 dive_opt_int(inv, "lock-wait", 0) * 1000, &list);
 	if (rc < 0) {
 		cJSON_Delete(list);
@@ -271,6 +291,12 @@ int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_
 	}
 	if (ctx->json)
 		return dive_print_json(ctx, list);
+	if (cJSON_GetStringValue(cJSON_GetObjectItem(list, "federation_left")))
+		fprintf(ctx->err, "warning: %s is still federated: %s (run 'dive federation unregister %s' when the hub "
+				  "answers)\n", c->code, cJSON_GetStringValue(cJSON_GetObjectItem(list, "federation_left")),
+			c->code);
+	else if (cJSON_GetStringValue(cJSON_GetObjectItem(list, "federation")))
+		fprintf(ctx->out, "%s federation: %s\n", c->code, cJSON_GetStringValue(cJSON_GetObjectItem(list, "federation")));
 	cJSON_Delete(list);
 	fprintf(ctx->out, "%s %s\n", c->code, clean ? "cleaned" : "stopped");
 	return DIVE_EXIT_OK;

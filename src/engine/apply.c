@@ -186,23 +186,148 @@ static cJSON *argv_json(const struct compose_argv *v)
 	return arr;
 }
 
-/* env_file lines KEY=VALUE into Env (values may be secrets: never printed). */
-static int add_env_file(cJSON *env, const char *path)
+/*
+ * env_file lines KEY=VALUE into Env.  Values may be secrets and the path
+ * may come from a variable: the message names neither (the service and the
+ * entry's number do).  A regular file only: a FIFO would block forever.
+ */
+static int add_env_file(cJSON *env, const char *service, size_t index, const char *path)
 {
 	struct dive_buf b;
 	char *line, *save = NULL;
 	int rc = dive_file_read(&b, path, ENV_FILE_MAX, "env_file");
 
 	if (rc < 0) {
+		/* dive_file_read's message names the path: say the service and the entry instead */
 		dive_buf_release(&b);
-		return rc == DIVE_ENOTFOUND ? dive_error_set(DIVE_EUSAGE, "%s", dive_error_last()) : rc;
+		return dive_error_set(rc == DIVE_ENOTFOUND ? DIVE_EUSAGE : rc, "service '%s': cannot read env_file %zu (%s)",
+				      service, index + 1, rc == DIVE_ENOTFOUND ? "it does not exist"
+						  : rc == DIVE_ETOOBIG ? "larger than 256 KiB"
+						  : "not a readable regular file");
 	}
 	for (line = strtok_r(b.ptr ? b.ptr : (char *)"", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (line[0] != '#' && strchr(line, '='))
 			cJSON_AddItemToArray(env, cJSON_CreateString(line));
-	explicit_bzero(b.ptr, b.len);
+	if (b.ptr)
+		explicit_bzero(b.ptr, b.alloc);
 	dive_buf_release(&b);
-	return 0;
+	return rc;
+}
+
+/*
+ * Compose's own labels, beside dive's, so `docker compose ls/ps/logs -p
+ * PROJECT` show dive's stacks.  For reading only: dive never reads them,
+ * its dive.* labels stay the source (apply.h).
+ */
+static void compose_labels(cJSON *labels, const struct apply *a, const struct compose_service *s, const char *hash)
+{
+	cJSON_AddStringToObject(labels, "com.docker.compose.project", a->project);
+	cJSON_AddStringToObject(labels, "com.docker.compose.service", s->name);
+	cJSON_AddStringToObject(labels, "com.docker.compose.container-number", "1");
+	cJSON_AddStringToObject(labels, "com.docker.compose.oneoff", "False");
+	cJSON_AddStringToObject(labels, "com.docker.compose.config-hash", hash);
+}
+
+/* "SOURCE:TARGET[:ro,z,rslave,nocopy]": a volume or a host path the engine creates when missing. */
+static void add_bind(cJSON *binds, const char *src, const struct compose_mount *m)
+{
+	struct dive_buf b;
+	const char *sep = ":";
+
+	dive_buf_init(&b, (size_t)-1 / 2);
+	dive_buf_printf(&b, "%s:%s", src, m->target);
+	if (m->read_only) {
+		dive_buf_printf(&b, "%sro", sep);
+		sep = ",";
+	}
+	if (m->selinux) {
+		dive_buf_printf(&b, "%s%c", sep, m->selinux);
+		sep = ",";
+	}
+	if (m->propagation[0]) {
+		dive_buf_printf(&b, "%s%s", sep, m->propagation);
+		sep = ",";
+	}
+	if (m->nocopy)
+		dive_buf_printf(&b, "%snocopy", sep);
+	cJSON_AddItemToArray(binds, cJSON_CreateString(dive_buf_str(&b)));
+	dive_buf_release(&b);
+}
+
+/* bind.create_host_path: false: a Mounts entry, which the engine refuses when the path is missing. */
+static void add_bind_mount(cJSON *host, const struct compose_mount *m)
+{
+	cJSON *mounts = cJSON_GetObjectItem(host, "Mounts"), *o = cJSON_CreateObject();
+
+	if (!mounts)
+		mounts = cJSON_AddArrayToObject(host, "Mounts");
+	cJSON_AddStringToObject(o, "Type", "bind");
+	cJSON_AddStringToObject(o, "Source", m->source);
+	cJSON_AddStringToObject(o, "Target", m->target);
+	cJSON_AddBoolToObject(o, "ReadOnly", m->read_only);
+	if (m->propagation[0])
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "BindOptions"), "Propagation", m->propagation);
+	cJSON_AddItemToArray(mounts, o);
+}
+
+static void add_kv_object(cJSON *host, const char *name, const struct compose_kv *kv, size_t n)
+{
+	cJSON *o = cJSON_AddObjectToObject(host, name);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddStringToObject(o, kv[i].key, kv[i].value ? kv[i].value : "");
+}
+
+static void add_strings(cJSON *host, const char *name, char *const *v, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(host, name);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
+}
+
+/* Limits, logging, ulimits, capabilities and sysctls: only what the file sets. */
+static void host_resources(cJSON *host, const struct compose_service *s)
+{
+	const struct compose_resources *r = &s->resources;
+	size_t k;
+
+	if (r->memory)
+		cJSON_AddNumberToObject(host, "Memory", (double)r->memory);
+	if (r->memory_swap)
+		cJSON_AddNumberToObject(host, "MemorySwap", (double)r->memory_swap);
+	if (r->memory_reservation)
+		cJSON_AddNumberToObject(host, "MemoryReservation", (double)r->memory_reservation);
+	if (r->nano_cpus)
+		cJSON_AddNumberToObject(host, "NanoCpus", (double)r->nano_cpus);
+	if (r->pids)
+		cJSON_AddNumberToObject(host, "PidsLimit", (double)r->pids);
+	if (s->logging.driver || s->logging.noptions) {
+		cJSON *lc = cJSON_AddObjectToObject(host, "LogConfig");
+
+		cJSON_AddStringToObject(lc, "Type", s->logging.driver ? s->logging.driver : ""); /* "": the engine's */
+		add_kv_object(lc, "Config", s->logging.options, s->logging.noptions);
+	}
+	if (s->nulimits) {
+		cJSON *ul = cJSON_AddArrayToObject(host, "Ulimits");
+
+		for (k = 0; k < s->nulimits; k++) {
+			cJSON *u = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(u, "Name", s->ulimits[k].name);
+			cJSON_AddNumberToObject(u, "Soft", (double)s->ulimits[k].soft);
+			cJSON_AddNumberToObject(u, "Hard", (double)s->ulimits[k].hard);
+			cJSON_AddItemToArray(ul, u);
+		}
+	}
+	if (s->ncap_add)
+		add_strings(host, "CapAdd", s->cap_add, s->ncap_add);
+	if (s->ncap_drop)
+		add_strings(host, "CapDrop", s->cap_drop, s->ncap_drop);
+	if (s->nsysctls)
+		add_kv_object(host, "Sysctls", s->sysctls, s->nsysctls);
 }
 
 static cJSON *create_spec(const struct apply *a, int i, const char *hash, int *rc)
@@ -220,7 +345,7 @@ static cJSON *create_spec(const struct apply *a, int i, const char *hash, int *r
 	if (s->entrypoint.set)
 		cJSON_AddItemToObject(spec, "Entrypoint", argv_json(&s->entrypoint));
 	for (k = 0; k < s->nenv_files && *rc == 0; k++)
-		*rc = add_env_file(env, s->env_files[k]);
+		*rc = add_env_file(env, s->name, k, s->env_files[k]);
 	for (k = 0; k < s->nenvironment; k++) {
 		char *kv;
 
@@ -234,6 +359,7 @@ static cJSON *create_spec(const struct apply *a, int i, const char *hash, int *r
 	for (k = 0; k < s->nlabels; k++)
 		cJSON_AddStringToObject(labels, s->labels[k].key, s->labels[k].value ? s->labels[k].value : "");
 	cJSON_AddStringToObject(labels, "dive.config-hash", hash);
+	compose_labels(labels, a, s, hash);
 	cJSON_AddItemToObject(spec, "Labels", labels);
 	if (s->user)
 		cJSON_AddStringToObject(spec, "User", s->user);
@@ -259,7 +385,7 @@ static cJSON *create_spec(const struct apply *a, int i, const char *hash, int *r
 	cJSON_AddItemToObject(host, "PortBindings", bindings);
 	for (k = 0; k < s->nvolumes; k++) {
 		const struct compose_mount *m = &s->volumes[k];
-		char src[256], *bind;
+		char src[256];
 
 		if (m->type == COMPOSE_MOUNT_ANONYMOUS)
 			continue;
@@ -267,11 +393,13 @@ static cJSON *create_spec(const struct apply *a, int i, const char *hash, int *r
 			volume_name(a, m->source, src, sizeof(src));
 		else
 			snprintf(src, sizeof(src), "%s", m->source);
-		bind = xasprintf("%s:%s%s", src, m->target, m->read_only ? ":ro" : "");
-		cJSON_AddItemToArray(binds, cJSON_CreateString(bind));
-		free(bind);
+		if (m->no_create)
+			add_bind_mount(host, m);
+		else
+			add_bind(binds, src, m);
 	}
 	cJSON_AddItemToObject(host, "Binds", binds);
+	host_resources(host, s);
 	if (s->ntmpfs) {
 		cJSON *t = cJSON_AddObjectToObject(host, "Tmpfs");
 

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dive/country.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/federation.h"
+#include "dive/ports.h"
 #include "dive/state_machine.h"
 #include "dive/xalloc.h"
 
@@ -43,6 +45,31 @@ int federation_names(struct fed_names *out, const char *code)
 	snprintf(out->hub_client, sizeof(out->hub_client), "dive-v3-broker-%s", out->lower);
 	snprintf(out->spoke_idp, sizeof(out->spoke_idp), "usa-idp");
 	snprintf(out->spoke_client, sizeof(out->spoke_client), "dive-v3-broker-usa");
+	return 0;
+}
+
+int federation_app(struct fed_app *out, const char *code)
+{
+	const struct dive_country *c = code ? country_find(code) : NULL;
+	struct dive_ports p;
+	char lower[4];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return dive_error_set(DIVE_EUSAGE, "'%.8s' is not a code of the country table", code ? code : "");
+	if ((rc = ports_for(&p, c)) < 0)
+		return rc;
+	country_lower(lower, c);
+	snprintf(out->code, sizeof(out->code), "%s", c->code);
+	snprintf(out->realm, sizeof(out->realm), "dive-v3-broker-%s", lower);
+	snprintf(out->client_id, sizeof(out->client_id), "dive-v3-broker-%s", lower);
+	snprintf(out->origin, sizeof(out->origin), "http://localhost:%d", p.frontend);
+	snprintf(out->redirect_uri, sizeof(out->redirect_uri), "%s/api/auth/callback/keycloak", out->origin);
+	snprintf(out->issuer, sizeof(out->issuer), "http://localhost:%d/realms/%s", p.keycloak_http, out->realm);
+	snprintf(out->verify_user, sizeof(out->verify_user), "dive-verify-%s", lower);
+	snprintf(out->verify_email, sizeof(out->verify_email), "dive-verify-%s@%s.dive.invalid", lower, lower);
+	snprintf(out->verify_unique_id, sizeof(out->verify_unique_id), "dive-verify-%s@%s", lower, c->code);
 	return 0;
 }
 
@@ -96,11 +123,14 @@ static const struct {
 	[FED_DRIFT_UNREGISTERED_STACK] = { "unregistered-stack",
 		"a spoke's stack runs but the spoke is not registered (or revoked)",
 		"dive federation register CODE, or stop the spoke's stack", 0 },
+	[FED_DRIFT_LOGIN_FAILED] = { "login-failed",
+		"an approved spoke's objects are there but a real federated login through them fails",
+		"reconcile writes both client secrets back from the provider and checks the login again", 1 },
 };
 
 static const char *const idp_state_names[FED_IDP__COUNT] = { "absent", "enabled", "disabled" };
 static const char *const stack_state_names[FED_STACK__COUNT] = { "absent", "stopped", "degraded", "up" };
-static const char *const op_names[FED_OP__COUNT] = { "ensure", "enable", "disable", "delete" };
+static const char *const op_names[FED_OP__COUNT] = { "ensure", "enable", "disable", "delete", "reset-secret" };
 static const char *const obj_names[FED_OBJ__COUNT] = { "client", "idp" };
 static const char *const side_names[FED_SIDE__COUNT] = { "hub", "spoke" };
 
@@ -428,6 +458,42 @@ int federation_plan_reconcile(struct fed_plan *out, const struct fed_audit *a, u
 			add(&b, f, FED_OP_ENABLE, FED_OBJ_IDP, FED_SIDE_HUB, FED_DRIFT_IDP_DISABLED);
 		if (has(f, FED_DRIFT_SUSPENDED_IDP_ENABLED))
 			add(&b, f, FED_OP_DISABLE, FED_OBJ_IDP, FED_SIDE_HUB, FED_DRIFT_SUSPENDED_IDP_ENABLED);
+		if (has(f, FED_DRIFT_LOGIN_FAILED) && f->login_to_hub < 0) {
+			add(&b, f, FED_OP_ENSURE, FED_OBJ_CLIENT, FED_SIDE_SPOKE, FED_DRIFT_LOGIN_FAILED);
+			add(&b, f, FED_OP_RESET_SECRET, FED_OBJ_IDP, FED_SIDE_HUB, FED_DRIFT_LOGIN_FAILED);
+		}
+		if (has(f, FED_DRIFT_LOGIN_FAILED) && f->login_to_spoke < 0 && spoke_up) {
+			add(&b, f, FED_OP_ENSURE, FED_OBJ_CLIENT, FED_SIDE_HUB, FED_DRIFT_LOGIN_FAILED);
+			add(&b, f, FED_OP_RESET_SECRET, FED_OBJ_IDP, FED_SIDE_SPOKE, FED_DRIFT_LOGIN_FAILED);
+		}
+	}
+	return 0;
+}
+
+int federation_audit_logins(struct fed_audit *a, const struct fed_login_obs *logins, size_t n)
+{
+	size_t i, j;
+
+	if (n > FED_AUDIT_MAX)
+		return dive_error_set(DIVE_EFAIL, "more than %d login observations", FED_AUDIT_MAX);
+	for (i = 0; i < n; i++) {
+		struct fed_finding *f = NULL;
+
+		if (!logins[i].code)
+			return dive_error_set(DIVE_EFAIL, "internal: a login observation without a code");
+		for (j = 0; j < a->n && !f; j++)
+			if (!strcmp(a->v[j].code, logins[i].code))
+				f = &a->v[j];
+		if (!f)
+			continue; /* no finding: the code is not federated at all */
+		f->login_to_hub = logins[i].to_hub;
+		f->login_to_spoke = logins[i].to_spoke;
+		if (logins[i].to_hub < 0 || logins[i].to_spoke < 0) {
+			if (!f->drift)
+				a->drifted++;
+			f->drift |= FED_DRIFT_BIT(FED_DRIFT_LOGIN_FAILED);
+			f->is_public = 0; /* fail closed: a login that does not work is not offered */
+		}
 	}
 	return 0;
 }

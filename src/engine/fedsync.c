@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dive/deploy.h"
+#include "dive/compose.h"
 #include "dive/docker.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
@@ -12,6 +14,7 @@
 #include "dive/lock.h"
 #include "dive/log.h"
 #include "dive/mongo.h"
+#include "dive/oidc.h"
 #include "dive/ports.h"
 #include "dive/secrets.h"
 #include "dive/stack.h"
@@ -196,6 +199,11 @@ static int fn_client_delete(struct call *c)
 	return kc_client_delete(c->kc, c->res, c->realm, c->name);
 }
 
+static int fn_user_delete(struct call *c)
+{
+	return kc_user_delete(c->kc, c->res, c->realm, c->name);
+}
+
 /* Store calls. */
 static int fn_list(struct call *c)
 {
@@ -315,18 +323,23 @@ void fedsync_close(struct fedsync *fs)
 	free(fs);
 }
 
-/* instance:<CODE>, then hub:shared (lock.h refuses the other order). */
-static int lock_code(struct fedsync *fs, const char *code)
+/*
+ * instance:<CODE>, then hub:shared (lock.h refuses the other order).  With
+ * FEDSYNC_LOCKED the caller (a pipeline run) holds the instance lock on its
+ * own connection already: only hub:shared is taken here.
+ */
+static int lock_code_flags(struct fedsync *fs, const char *code, unsigned flags)
 {
 	struct lock_request req;
 	char name[32];
-	int rc;
+	int rc = 0;
 
 	memset(&req, 0, sizeof(req));
 	req.command = fs->o.actor ? fs->o.actor : "dive federation";
 	req.wait_ms = fs->o.lock_wait_ms;
 	lock_name_instance(name, code);
-	rc = lock_acquire(&fs->lock_instance, fs->o.store->url, name, &req, NULL);
+	if (!(flags & FEDSYNC_LOCKED))
+		rc = lock_acquire(&fs->lock_instance, fs->o.store->url, name, &req, NULL);
 	if (rc == 0)
 		rc = lock_acquire(&fs->lock_shared, fs->o.store->url, DIVE_LOCK_SHARED, &req, NULL);
 	if (rc < 0) {
@@ -335,6 +348,11 @@ static int lock_code(struct fedsync *fs, const char *code)
 		unlock_code(fs);
 	}
 	return rc;
+}
+
+static int lock_code(struct fedsync *fs, const char *code)
+{
+	return lock_code_flags(fs, code, 0);
 }
 
 /* The admin session of code's Keycloak, logged in once per handle. */
@@ -859,6 +877,42 @@ static int layers_audit(const struct layers *l, struct fed_audit *out)
 	return federation_audit(out, l->idp_obs, l->n_idps, l->reg_obs, l->n_regs, l->stack_obs, l->n_stacks);
 }
 
+int fedsync_verify_login(struct fedsync *fs, struct fedsync_login *out, const struct dive_country *c,
+			 enum fed_login_dir dir);
+
+/*
+ * With o.probe_logins: a real login each way for every approved spoke whose
+ * stack is up, recorded in the audit (federation_audit_logins()).  A login
+ * that fails is drift; a probe that cannot run (a secret missing) is too.
+ */
+static int probe_logins(struct fedsync *fs, struct fed_audit *a)
+{
+	struct fed_login_obs *obs;
+	size_t i, n = 0;
+	int rc;
+
+	if (!fs->o.probe_logins || a->n == 0)
+		return 0;
+	obs = xcalloc(a->n, sizeof(*obs));
+	for (i = 0; i < a->n; i++) {
+		const struct fed_finding *f = &a->v[i];
+		const struct dive_country *c = country_find(f->code);
+		struct fedsync_login l;
+
+		if (!c || !f->registered || f->status != FED_APPROVED || f->stack != FED_STACK_UP ||
+		    f->idp != FED_IDP_ENABLED)
+			continue;
+		obs[n].code = f->code;
+		obs[n].to_hub = fedsync_verify_login(fs, &l, c, FED_LOGIN_SPOKE_TO_HUB) == 0 ? 1 : -1;
+		obs[n].to_spoke = fedsync_verify_login(fs, &l, c, FED_LOGIN_HUB_TO_SPOKE) == 0 ? 1 : -1;
+		dive_error_clear();
+		n++;
+	}
+	rc = federation_audit_logins(a, obs, n);
+	free(obs);
+	return rc;
+}
+
 int fedsync_audit(struct fedsync *fs, struct fed_audit *out)
 {
 	struct layers l;
@@ -868,6 +922,8 @@ int fedsync_audit(struct fedsync *fs, struct fed_audit *out)
 	if ((rc = gather_all(fs, &l)) < 0)
 		return rc;
 	rc = layers_audit(&l, out);
+	if (rc == 0)
+		rc = probe_logins(fs, out);
 	layers_release(&l);
 	return rc;
 }
@@ -1058,6 +1114,21 @@ static int run_step(struct fedsync *fs, struct fedsync_step *st, const struct fe
 		call.fn = a->obj == FED_OBJ_IDP ? fn_idp_delete : fn_client_delete;
 		rc = kguard(fs, code, &call);
 		break;
+	case FED_OP_RESET_SECRET: {
+		/* the IdP signs in with the other side's client, whose secret that side keeps */
+		struct dive_secret secret = DIVE_SECRET_INIT;
+		int fresh = 0;
+
+		rc = client_secret(fs, &secret, &fresh, a->side == FED_SIDE_HUB ? n.code : FED_HUB_CODE,
+				   a->side == FED_SIDE_HUB ? FED_HUB_CODE : n.code);
+		if (rc == 0) {
+			call.fn = fn_idp_secret;
+			call.secret = &secret;
+			rc = kguard(fs, code, &call);
+		}
+		dive_secret_release(&secret);
+		break;
+	}
 	default:
 		rc = dive_error_set(DIVE_EFAIL, "internal: unknown federation action");
 	}
@@ -1220,7 +1291,8 @@ int fedsync_register(struct fedsync *fs, struct fedsync_report *out, const struc
 		dive_error_clear();
 		return 0;
 	}
-	if ((rc = lock_code(fs, c->code)) < 0)
+	/* with FEDSYNC_HELD the caller holds both locks through this handle already */
+	if (!(flags & FEDSYNC_HELD) && (rc = lock_code_flags(fs, c->code, flags)) < 0)
 		return rc;
 	memset(&call, 0, sizeof(call));
 	call.fn = fn_register;
@@ -1228,7 +1300,8 @@ int fedsync_register(struct fedsync *fs, struct fedsync_report *out, const struc
 	call.reg = &reg;
 	rc = mguard(fs, &call);
 	out->registered = rc == 0;
-	unlock_code(fs);
+	if (!(flags & FEDSYNC_HELD))
+		unlock_code(fs);
 	return rc;
 }
 
@@ -1240,7 +1313,7 @@ int fedsync_approve(struct fedsync *fs, struct fedsync_report *out, const struct
 	memset(out, 0, sizeof(*out));
 	if ((rc = check_spoke(c)) < 0)
 		return rc;
-	if (!(flags & FEDSYNC_DRY_RUN) && (rc = lock_code(fs, c->code)) < 0)
+	if (!(flags & FEDSYNC_DRY_RUN) && (rc = lock_code_flags(fs, c->code, flags)) < 0)
 		return rc;
 	/*
 	 * Both sides need the spoke's Keycloak: its realm holds two of the
@@ -1282,7 +1355,7 @@ int fedsync_suspend(struct fedsync *fs, struct fedsync_report *out, const struct
 	memset(out, 0, sizeof(*out));
 	if ((rc = check_spoke(c)) < 0)
 		return rc;
-	if (!(flags & FEDSYNC_DRY_RUN) && (rc = lock_code(fs, c->code)) < 0)
+	if (!(flags & FEDSYNC_DRY_RUN) && (rc = lock_code_flags(fs, c->code, flags)) < 0)
 		return rc;
 	if ((rc = change_status(fs, out, c->code, FED_SUSPENDED, reason, flags, 0)) < 0)
 		goto out;
@@ -1304,7 +1377,7 @@ int fedsync_unregister(struct fedsync *fs, struct fedsync_report *out, const str
 	memset(out, 0, sizeof(*out));
 	if ((rc = check_spoke(c)) < 0)
 		return rc;
-	if (!(flags & FEDSYNC_DRY_RUN) && (rc = lock_code(fs, c->code)) < 0)
+	if (!(flags & FEDSYNC_DRY_RUN) && (rc = lock_code_flags(fs, c->code, flags)) < 0)
 		return rc;
 	/* the truth first: an interrupted unregister leaves orphans that reconcile --prune removes */
 	if ((rc = change_status(fs, out, c->code, FED_REVOKED, reason ? reason : "unregistered", flags, 1)) < 0 ||
@@ -1362,7 +1435,8 @@ static int reconcile_code(struct fedsync *fs, struct fedsync_report *out, const 
 		return rc;
 	if ((rc = gather_code(fs, &l, code)) < 0)
 		goto out;
-	if ((rc = layers_audit(&l, &a)) == 0 && (rc = federation_plan_reconcile(&p, &a, flags & FED_PLAN_PRUNE)) == 0) {
+	if ((rc = layers_audit(&l, &a)) == 0 && (rc = probe_logins(fs, &a)) == 0 &&
+	    (rc = federation_plan_reconcile(&p, &a, flags & FED_PLAN_PRUNE)) == 0) {
 		for (i = 0; i < p.n; i++)
 			report_add(out, &p.v[i]);
 		out->deferred += p.deferred;
@@ -1501,4 +1575,198 @@ void fedsync_status_release(struct fedsync_status *s)
 		return;
 	fed_spoke_release(&s->spoke);
 	memset(s, 0, sizeof(*s));
+}
+
+/* --- the pipeline's side: policy, federate, verify --------------------------------- */
+
+int fedsync_policy(struct fed_policy *out)
+{
+	struct interp_env env;
+	struct compose *c = NULL;
+	char *path = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = stack_path(&path, STACK_HUB)) < 0)
+		return rc;
+	if ((rc = stack_env_for(&env, country_find(FED_HUB_CODE))) < 0) {
+		free(path);
+		return rc;
+	}
+	env.flags |= INTERP_PLACEHOLDERS;
+	rc = compose_load(&c, path, &env);
+	if (rc == 0) {
+		out->auto_approve = c->dive.approval == COMPOSE_APPROVAL_AUTO;
+		if (c->dive.approval_line)
+			snprintf(out->source, sizeof(out->source), "%.180s:%d (x-dive.federation.approval)", path,
+				 c->dive.approval_line);
+		else
+			snprintf(out->source, sizeof(out->source), "default (x-dive.federation.approval not set)");
+	}
+	compose_free(c);
+	stack_env_release(&env);
+	free(path);
+	return rc;
+}
+
+int fedsync_federate(struct fedsync *fs, struct fedsync_report *out, const struct dive_country *c, unsigned flags,
+		     const struct fed_policy *policy)
+{
+	struct fed_action a;
+	struct fed_spoke cur;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&cur, 0, sizeof(cur));
+	if ((rc = check_spoke(c)) < 0)
+		return rc;
+	if ((rc = lock_code_flags(fs, c->code, flags)) < 0)
+		return rc;
+	rc = reg_get(fs, &cur, c->code);
+	if (rc == DIVE_ENOTFOUND || (rc == 0 && cur.status == FED_REVOKED)) {
+		struct fedsync_report reg;
+
+		rc = fedsync_register(fs, &reg, c, FEDSYNC_HELD);
+		out->registered_now = rc == 0;
+		fedsync_report_release(&reg);
+		fed_spoke_release(&cur);
+		if (rc == 0)
+			rc = reg_get(fs, &cur, c->code);
+	}
+	if (rc < 0)
+		goto out;
+	if (cur.status == FED_PENDING && policy && policy->auto_approve) {
+		char note[192];
+
+		snprintf(note, sizeof(note), "%s (approval: auto)", fs->o.actor ? fs->o.actor : "dive");
+		if ((rc = change_status(fs, out, c->code, FED_APPROVED, note, 0, 0)) < 0)
+			goto out;
+		out->approved_now = 1;
+	} else {
+		out->spoke = cur;
+		memset(&cur, 0, sizeof(cur));
+		out->registered = 1;
+	}
+	if (out->spoke.status == FED_APPROVED) {
+		/* clients before the IdPs that use them, both directions, by diff */
+		action(&a, c->code, FED_OP_ENSURE, FED_OBJ_CLIENT, FED_SIDE_SPOKE, FED_DRIFT_MISSING_IDP, 1);
+		report_add(out, &a);
+		action(&a, c->code, FED_OP_ENSURE, FED_OBJ_IDP, FED_SIDE_HUB, FED_DRIFT_MISSING_IDP, 1);
+		report_add(out, &a);
+		action(&a, c->code, FED_OP_ENSURE, FED_OBJ_CLIENT, FED_SIDE_HUB, FED_DRIFT_MISSING_IDP, 1);
+		report_add(out, &a);
+		action(&a, c->code, FED_OP_ENSURE, FED_OBJ_IDP, FED_SIDE_SPOKE, FED_DRIFT_MISSING_IDP, 1);
+		report_add(out, &a);
+		rc = run_steps(fs, out, 0, &out->spoke);
+	}
+out:
+	fed_spoke_release(&cur);
+	unlock_code(fs);
+	return rc;
+}
+
+/* A secret of code from the provider, required: SECRET_MISSING names it. */
+static int need_secret(struct fedsync *fs, struct dive_secret *out, const char *code, const char *key)
+{
+	int rc = secrets_get(fs->secrets, code, key, out);
+
+	if (rc == DIVE_ENOTFOUND) {
+		rc = dive_error_set(DIVE_EUSAGE, "secret '%s' of '%s' is not set: deploy it first", key, code);
+		dive_error_set_code(ERRC_SECRET_MISSING);
+	}
+	return rc;
+}
+
+static long long mono_ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int fedsync_verify_login(struct fedsync *fs, struct fedsync_login *out, const struct dive_country *c,
+			 enum fed_login_dir dir)
+{
+	const char *entry = dir == FED_LOGIN_SPOKE_TO_HUB ? FED_HUB_CODE : c->code;
+	const char *home = dir == FED_LOGIN_SPOKE_TO_HUB ? c->code : FED_HUB_CODE;
+	struct dive_secret client = DIVE_SECRET_INIT, password = DIVE_SECRET_INIT;
+	struct oidc_login_opts o;
+	struct oidc_login_result r;
+	struct fed_app app, user;
+	struct fed_names n;
+	struct kc_result res;
+	struct call call;
+	struct kc *kc = NULL;
+	long long t0 = mono_ms_now();
+	const char *clearance, *country;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	out->dir = dir;
+	if ((rc = check_spoke(c)) < 0 || (rc = federation_names(&n, c->code)) < 0 ||
+	    (rc = federation_app(&app, entry)) < 0 || (rc = federation_app(&user, home)) < 0)
+		return rc;
+	snprintf(out->idp, sizeof(out->idp), "%s", dir == FED_LOGIN_SPOKE_TO_HUB ? n.hub_idp : n.spoke_idp);
+	snprintf(out->name, sizeof(out->name), "federated login %s -> %s through %s", home, entry, out->idp);
+	if ((rc = need_secret(fs, &client, entry, "KEYCLOAK_CLIENT_SECRET")) < 0 ||
+	    (rc = need_secret(fs, &password, home, FED_VERIFY_PASSWORD_KEY)) < 0)
+		goto out;
+	/*
+	 * Every check is a first login: the visitor's account in the entry
+	 * realm (made by an earlier check, linked to an identity that may be
+	 * gone) is removed first, so first-broker-login is walked each time.
+	 */
+	if ((rc = session(fs, &kc, entry)) < 0)
+		goto out;
+	memset(&call, 0, sizeof(call));
+	call.fn = fn_user_delete;
+	call.kc = kc;
+	call.realm = app.realm;
+	call.name = user.verify_user;
+	call.res = &res;
+	if ((rc = kguard(fs, entry, &call)) < 0)
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.issuer = app.issuer;
+	o.client_id = app.client_id;
+	o.client_secret = &client;
+	o.redirect_uri = app.redirect_uri;
+	o.idp_hint = out->idp;
+	o.username = user.verify_user;
+	o.password = &password;
+	o.timeout_ms = 30000;
+	rc = oidc_login(&r, &o);
+	if (rc < 0) {
+		out->step = r.failed;
+		out->status = r.status;
+		goto out;
+	}
+	/* the attributes crossed over: the home realm's values, in the entry realm's ID token */
+	clearance = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r.claims, "clearance"));
+	country = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r.claims, "countryOfAffiliation"));
+	snprintf(out->clearance, sizeof(out->clearance), "%s", clearance ? clearance : "");
+	snprintf(out->country, sizeof(out->country), "%s", country ? country : "");
+	if (!clearance || strcmp(clearance, FED_VERIFY_CLEARANCE) || !country || strcmp(country, home)) {
+		out->step = OIDC_STEP_ID_TOKEN;
+		rc = dive_error_set(DIVE_EFAIL, "the ID token of '%s' lacks the attributes of '%s' (clearance '%s', "
+						"countryOfAffiliation '%s'; expected '%s' and '%s')",
+				    app.realm, user.verify_user, out->clearance, out->country, FED_VERIFY_CLEARANCE, home);
+		dive_error_set_code(ERRC_FEDERATION_VERIFY);
+		goto out;
+	}
+	out->ok = 1;
+	snprintf(out->detail, sizeof(out->detail), "%s signed in at %s: clearance %s, countryOfAffiliation %s (%d requests)",
+		 user.verify_user, app.realm, out->clearance, out->country, r.hops);
+out:
+	if (rc < 0) {
+		out->code = dive_error_last_code() ? dive_error_last_code() : ERRC_AUTH_FLOW;
+		snprintf(out->detail, sizeof(out->detail), "%s", dive_error_last());
+	}
+	out->ms = mono_ms_now() - t0;
+	oidc_login_result_release(&r);
+	dive_secret_release(&client);
+	dive_secret_release(&password);
+	return rc;
 }

@@ -443,7 +443,7 @@ static void federation__every_drift_kind_has_a_name_a_meaning_and_a_remedy(void 
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(fed_drift_name(i), fed_drift_name(j));
 	}
-	assert_int_equal(repaired, 5);
+	assert_int_equal(repaired, 6);  /* login-failed is repaired too */
 	assert_string_equal(fed_drift_name(FED_DRIFT__COUNT), "unknown");
 	assert_string_equal(fed_drift_name(FED_DRIFT_STALE_REGISTRATION), "stale-registration");
 }
@@ -524,11 +524,56 @@ static void fedstore__registration_checks_refuse_bad_input(void **state)
 	assert_int_equal(fed_registration_check(&r), DIVE_EUSAGE);
 }
 
+/* An object can exist, look right, and still not work: a login that fails is drift with its own repair. */
+static void federation__a_failed_login_is_drift_repaired_by_its_direction(void **state)
+{
+	struct world w;
+	struct fed_audit a;
+	struct fed_plan p;
+	struct fed_login_obs to_hub = { "DEU", -1, 1 }, to_spoke = { "DEU", 1, -1 }, both_ok = { "DEU", 1, 1 };
+	char text[512];
+
+	(void)state;
+	world_of_row(&w, &rows[0]); /* in sync */
+	assert_int_equal(audit(&a, &w), 0);
+	assert_int_equal(a.v[0].drift, 0);
+	assert_true(a.v[0].is_public);
+	assert_int_equal(federation_audit_logins(&a, &to_hub, 1), 0);
+	assert_int_equal(a.v[0].drift, B(LOGIN_FAILED));
+	assert_int_equal(a.drifted, 1);
+	assert_false(a.v[0].is_public);  /* fails closed */
+	assert_int_equal(a.v[0].login_to_hub, -1);
+	assert_int_equal(federation_plan_reconcile(&p, &a, 0), 0);
+	plan_text(text, sizeof(text), &p);
+	assert_string_equal(text, "spoke/client/ensure,hub/idp/reset-secret");
+	fed_plan_release(&p);
+	fed_audit_release(&a);
+
+	assert_int_equal(audit(&a, &w), 0);
+	assert_int_equal(federation_audit_logins(&a, &to_spoke, 1), 0);
+	assert_int_equal(federation_plan_reconcile(&p, &a, FED_PLAN_PRUNE), 0);
+	plan_text(text, sizeof(text), &p);
+	assert_string_equal(text, "hub/client/ensure,spoke/idp/reset-secret");
+	fed_plan_release(&p);
+	fed_audit_release(&a);
+
+	/* after the repair the logins work: nothing more to do */
+	assert_int_equal(audit(&a, &w), 0);
+	assert_int_equal(federation_audit_logins(&a, &both_ok, 1), 0);
+	assert_int_equal(a.v[0].drift, 0);
+	assert_int_equal(a.drifted, 0);
+	assert_int_equal(federation_plan_reconcile(&p, &a, 0), 0);
+	assert_int_equal(p.n, 0);
+	fed_plan_release(&p);
+	fed_audit_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(federation__classifies_every_row_of_the_table),
 		cmocka_unit_test(federation__plans_every_row_and_reaches_a_fixed_point),
+		cmocka_unit_test(federation__a_failed_login_is_drift_repaired_by_its_direction),
 		cmocka_unit_test(federation__prune_removes_ten_orphans_then_changes_nothing),
 		cmocka_unit_test(federation__findings_come_in_code_order_with_foreign_idps_apart),
 		cmocka_unit_test(federation__public_list_fails_closed_without_registrations),

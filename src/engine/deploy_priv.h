@@ -1,0 +1,87 @@
+/*
+ * deploy_priv.h - what the deploy files share (not a contract outside them).
+ *
+ * One deploy is a struct deploy: the options, the clients it opened, the
+ * stack loaded for one instance and the report being filled.  The files:
+ *
+ *   deploy.c           the context (open, load, secrets), the run, status, down
+ *   deploy_preflight.c preflight checks and the initialization phase
+ *   deploy_start.c     the deployment phase (scheduler + idempotent apply)
+ *   deploy_keycloak.c  the configuration phase: realm, clients, users, federation
+ *   deploy_verify.c    the verification phase: health, logins, policy
+ *   deploy_store.c     the hub's own state store on a machine with none
+ */
+#ifndef DIVE_DEPLOY_PRIV_H
+#define DIVE_DEPLOY_PRIV_H
+
+#include <pthread.h>
+
+#include "dive/apply.h"
+#include "dive/compose.h"
+#include "dive/deploy.h"
+#include "dive/docker.h"
+#include "dive/graph.h"
+#include "dive/interp.h"
+#include "dive/keycloak.h"
+#include "dive/pipeline.h"
+#include "dive/ports.h"
+#include "dive/secrets.h"
+
+#define KC_ADMIN_USER "admin"
+
+struct deploy {
+	const struct deploy_opts *o;
+	struct store *store;
+	struct docker *docker;
+	struct secrets_provider *secrets;
+	struct interp_table secret_vars;
+	struct interp_env stack_env, env;
+	int secrets_loaded;
+	struct compose *compose;
+	int compose_real;            /* loaded with every secret (not placeholders) */
+	struct graph *graph;
+	struct apply apply;
+	char project[64];
+	char code_lower[4];
+	struct dive_ports ports;
+	struct pipeline *p;
+	pthread_mutex_t store_mu;    /* the store's connection, shared with scheduler threads */
+	int restarted[COMPOSE_SERVICES_MAX];
+	int generate_secrets;        /* deploy: create missing secrets; up: an initialised instance, read only */
+	struct deploy_report *report;
+};
+
+/* deploy.c */
+int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store *s);
+void deploy_ctx_close(struct deploy *d);
+/* The stack for this instance: real (every secret) or with placeholders (plan, checks). */
+int deploy_load(struct deploy *d, int real);
+/* Every secret the stack declares, from the provider; generated when asked (names into generated). */
+int deploy_load_secrets(struct deploy *d, int generate, cJSON *generated);
+/* The deploy a phase runs for, bound to the pipeline it runs in. */
+struct deploy *deploy_enter(struct pipeline *p, void *user);
+
+/* deploy_preflight.c */
+int deploy_preflight_checks(struct deploy *d);
+int deploy_phase_preflight(struct pipeline *p, void *user);
+int deploy_phase_initialization(struct pipeline *p, void *user);
+int deploy_undo_networks(struct pipeline *p, const char *service, const cJSON *detail, void *user);
+
+/* deploy_start.c */
+int deploy_phase_deployment(struct pipeline *p, void *user);
+int deploy_undo_start(struct pipeline *p, const char *service, const cJSON *detail, void *user);
+
+/* deploy_keycloak.c */
+int deploy_keycloak_open(struct deploy *d, struct kc **out);
+void deploy_realm_name(const struct deploy *d, char *out, size_t n);
+int deploy_phase_configuration(struct pipeline *p, void *user);
+int deploy_undo_realm(struct pipeline *p, const char *service, const cJSON *detail, void *user);
+int deploy_undo_federate(struct pipeline *p, const char *service, const cJSON *detail, void *user);
+struct fedsync;
+/* A federation handle with the deploy's store, engine, secrets and actor. */
+int deploy_fedsync_open(struct deploy *d, struct fedsync **out);
+
+/* deploy_verify.c */
+int deploy_phase_verification(struct pipeline *p, void *user);
+
+#endif
