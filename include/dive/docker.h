@@ -41,7 +41,9 @@
  *
  * To add a call: one function per engine endpoint, in the file of its
  * concept (docker.c containers and images, docker_network.c,
- * docker_volume.c, docker_events.c, docker_logs.c, docker_build.c), going
+ * docker_volume.c, docker_events.c, docker_logs.c, docker_build.c,
+ * docker_transfer.c for image export and load, docker_endpoint.c for
+ * opening: the endpoint and its TLS material), going
  * through docker_call() or the internal docker_op (src/client/docker_priv.h).
  *
  * Lifecycle: docker_open / docker_close.  Plain calls may share a struct
@@ -89,7 +91,9 @@ struct docker {
 	struct http_transport *transport;
 	struct docker_stream *stream;
 	char *socket_path;       /* unix socket, or NULL for tcp */
-	char *base;              /* "http://localhost" or "http://host:port" */
+	char *base;              /* "http://localhost", "http://127.0.0.1:port" or "https://host:port" */
+	char *host;              /* what docker_open was given: "unix:///...", "tcp://host:port" */
+	struct http_tls *tls;    /* mutual TLS (paths owned by the client), or NULL */
 	char api[16];            /* negotiated API version, e.g. "1.41" */
 	char engine_version[64];
 	long timeout_ms;         /* per request, unless a call takes its own */
@@ -106,8 +110,40 @@ struct docker {
  * address with anything before '@' replaced by "***".  Touches nothing.
  */
 int docker_host_check(const char *host);
-/* host as docker_host_check() takes it; NULL = default.  Checked first. */
+/*
+ * host as docker_host_check() takes it; NULL = default.  Checked first.
+ * Plain tcp:// is allowed only to a loopback address (127.0.0.0/8, [::1],
+ * localhost): anywhere else the engine API is root on that host for whoever
+ * reaches it, so it takes docker_open_tls().
+ */
 int docker_open(struct docker **out, const char *host, struct http_transport *t);
+
+/* Mutual TLS material: paths, all three. */
+struct docker_tls {
+	const char *ca;          /* the CA the engine's certificate must chain to (nothing else is trusted) */
+	const char *cert;        /* dive's client certificate */
+	const char *key;         /* its key, mode 0600 */
+};
+
+/*
+ * tcp://HOST:PORT over https with client certificates (tls NULL: as
+ * docker_open).  The material is checked first (cert.h
+ * cert_material_check: readable, a CA, not expired, the key belongs to the
+ * certificate), so a bad file fails here with its own code (DIVE_ETLS);
+ * what the engine says about it fails the first call (http.h lists the codes).
+ */
+int docker_open_tls(struct docker **out, const char *host, const struct docker_tls *tls, struct http_transport *t);
+
+/*
+ * A second client for the same engine, with the same TLS material and
+ * backends, for a thread of its own (a streamed call reads last_status).
+ * The negotiated API version carries over.
+ */
+int docker_clone(struct docker **out, const struct docker *d);
+
+/* host with any user information replaced by three asterisks, for messages. */
+void docker_host_redact(char *out, size_t n, const char *host);
+
 void docker_close(struct docker *d);
 
 /* GET /_ping must answer "OK". */
@@ -200,6 +236,27 @@ int docker_image_inspect(struct docker *d, cJSON **out, const char *name);
 int docker_image_tag(struct docker *d, const char *name, const char *repo, const char *tag);
 /* flags: enum docker_remove_flags. */
 int docker_image_remove(struct docker *d, const char *name, int flags);
+
+/*
+ * GET /images/{name}/get: the image as a tar archive (what docker save
+ * writes), handed to on_data in chunks as it arrives (on_data: 0 to go on,
+ * a negative DIVE_E* to stop).  timeout_ms bounds the whole transfer (0:
+ * DOCKER_TRANSFER_TIMEOUT_MS).  A missing image is DIVE_ENOTFOUND with
+ * ERRC_IMAGE_MISSING; other failures carry ERRC_IMAGE_COPY.
+ */
+#define DOCKER_TRANSFER_TIMEOUT_MS (30L * 60 * 1000)
+int docker_image_export(struct docker *d, const char *name, long timeout_ms,
+			int (*on_data)(void *arg, const char *p, size_t n), void *arg);
+
+/*
+ * POST /images/load with the archive read_body produces (http.h: bytes
+ * written, 0 at the end, negative to abort), sent as it is produced.  The
+ * engine's answer is JSON lines; an error in them (also after a 200) is
+ * DIVE_EFAIL with ERRC_IMAGE_COPY and the engine's message.  loaded (may be
+ * NULL, n bytes) gets the first "Loaded image: ..." reference.
+ */
+int docker_image_load(struct docker *d, long timeout_ms, long (*read_body)(void *arg, char *buf, size_t n), void *arg,
+		      char *loaded, size_t n);
 
 struct docker_build_opts {
 	const cJSON *labels;      /* {"k":"v"} for the image, or NULL */

@@ -6,7 +6,7 @@
  *
  *   10xx preflight: the hub, the host and secrets, before anything changes
  *   11xx input: instance configuration, country codes, the stack file
- *   12xx the Docker engine, containers and service dependencies
+ *   12xx the Docker engines (local and remote, their TLS), containers and service dependencies
  *   13xx Keycloak, MongoDB and federation configuration
  *   14xx verification: probes after deployment
  *   15xx run control: timeouts, cancellation, rollback, internal failures
@@ -91,6 +91,15 @@ enum errc {
 	ERRC_DOCKER_UNREACHABLE = 1208,
 	ERRC_IMAGE_MISSING = 1209,
 	ERRC_CONTAINER_EXITED = 1210,
+	ERRC_ENGINE_TLS_UNTRUSTED = 1211,
+	ERRC_ENGINE_TLS_REJECTED = 1212,
+	ERRC_TLS_CERT_EXPIRED = 1213,
+	ERRC_TLS_MATERIAL_INVALID = 1214,
+	ERRC_TLS_CERT_EXPIRING = 1215,
+	ERRC_ENGINE_UNKNOWN = 1216,
+	ERRC_ENGINE_IN_USE = 1217,
+	ERRC_IMAGE_COPY = 1218,
+	ERRC_PKI_MISSING = 1219,
 
 	ERRC_FEDERATION_SETUP = 1301,
 	ERRC_FEDERATION_REGISTER = 1302,

@@ -28,6 +28,7 @@ enum dive_err {
 	DIVE_ETOOBIG = -11,     /* a bounded input exceeded its cap */
 	DIVE_EINTR = -12,       /* interrupted by a signal */
 	DIVE_ECIRCUIT = -13,    /* refused by an open circuit breaker */
+	DIVE_ETLS = -14,        /* a certificate or key was refused or cannot be used */
 };
 
 /* Longest message kept, the final NUL included; longer ones are cut. */
@@ -41,6 +42,9 @@ int dive_error_vset(int err, const char *fmt, va_list ap);
 
 /* Attach a taxonomy code (see errcodes.h) to the current error. */
 void dive_error_set_code(int taxonomy_code);
+/* dive_error_set() and dive_error_set_code() in one call; returns err. */
+int dive_error_setc(int err, int taxonomy_code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* The last message, or "" when none was set.  Valid until the next set. */
 const char *dive_error_last(void);

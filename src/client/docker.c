@@ -10,164 +10,7 @@
 #include "dive/xalloc.h"
 #include "docker_priv.h"
 
-#define DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
-#define DOCKER_TIMEOUT_MS 60000
 #define DOCKER_MAX_BODY (16u << 20)
-
-#define DOCKER_HOST_MAX 1024
-#define DOCKER_SOCKET_MAX 107   /* sun_path holds 108 bytes with the NUL */
-#define DOCKER_DEFAULT_PORT "2375"
-
-/* The address for a message: cut, unprintable bytes as '?', userinfo as "***". */
-static int bad_host(const char *host, const char *why)
-{
-	char shown[120], hidden[DOCKER_HOST_MAX + 8];
-	const char *at = strrchr(host, '@'), *rest = strstr(host, "://");
-	int rc;
-
-	if (at && rest && at > rest) {
-		snprintf(hidden, sizeof(hidden), "%.*s***%s", (int)(rest + 3 - host), host, at);
-		host = hidden;
-	} else if (at) {
-		host = "***";
-	}
-	text_shown(shown, sizeof(shown), host);
-	rc = dive_error_set(DIVE_EUSAGE, "docker host '%s' %s", shown, why);
-	dive_error_set_code(ERRC_CONFIG_INVALID);
-	return rc;
-}
-
-static int host_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '-' || s[i] == '.'))
-			return 0;
-	return 1;
-}
-
-static int ipv6_ok(const char *s, size_t n)
-{
-	size_t i, colons = 0;
-
-	if (n < 2 || n > 45)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		colons += c == ':';
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.'))
-			return 0;
-	}
-	return colons >= 2;
-}
-
-/* tcp://HOST[:PORT][/]: the offsets of the host and whether a port was given. */
-static int parse_tcp(const char *host, const char **h, size_t *hn, int *has_port)
-{
-	const char *p = host + 6, *end = p + strlen(p), *colon;
-	long port;
-	char *pe;
-
-	if (end > p && end[-1] == '/')
-		end--;
-	if (memchr(p, '@', (size_t)(end - p)))
-		return bad_host(host, "carries a user or password: give the engine's address only (tcp://HOST:PORT)");
-	if (memchr(p, '/', (size_t)(end - p)) || memchr(p, '?', (size_t)(end - p)) || memchr(p, '#', (size_t)(end - p)))
-		return bad_host(host, "has a path or a query: tcp:// takes HOST:PORT only");
-	if (*p == '[') {
-		const char *close = memchr(p, ']', (size_t)(end - p));
-
-		if (!close || !ipv6_ok(p + 1, (size_t)(close - p - 1)))
-			return bad_host(host, "has no valid [IPv6] address (tcp://[::1]:2375)");
-		*h = p;
-		*hn = (size_t)(close + 1 - p);
-		colon = close + 1 < end ? close + 1 : NULL;
-		if (colon && *colon != ':')
-			return bad_host(host, "has something after the ']' that is not ':PORT'");
-	} else {
-		colon = memchr(p, ':', (size_t)(end - p));
-		*h = p;
-		*hn = colon ? (size_t)(colon - p) : (size_t)(end - p);
-		if (!host_name_ok(p, *hn))
-			return bad_host(host, "has no valid host name or address (tcp://HOST:PORT)");
-	}
-	*has_port = colon != NULL;
-	if (colon) {
-		port = strtol(colon + 1, &pe, 10);
-		if (colon + 1 == end || pe != end || colon[1] < '0' || colon[1] > '9' || port < 1 || port > 65535)
-			return bad_host(host, "has no port from 1 to 65535 after ':'");
-	}
-	return 0;
-}
-
-int docker_host_check(const char *host)
-{
-	const char *h;
-	size_t hn;
-	int has_port;
-
-	if (!host || !*host)
-		return 0; /* the default */
-	if (strlen(host) > DOCKER_HOST_MAX)
-		return bad_host("(too long)", "is longer than 1024 bytes");
-	if (!text_is_clean(host, NULL))
-		return bad_host(host, "has a control character or a byte that is not UTF-8");
-	if (!strncmp(host, "unix://", 7)) {
-		if (host[7] != '/')
-			return bad_host(host, "needs an absolute socket path (unix:///var/run/docker.sock)");
-		if (strlen(host + 7) > DOCKER_SOCKET_MAX)
-			return bad_host(host, "names a socket path longer than 107 bytes");
-		return 0;
-	}
-	if (!strncmp(host, "tcp://", 6))
-		return parse_tcp(host, &h, &hn, &has_port);
-	return bad_host(host, "is neither unix:///PATH nor tcp://HOST:PORT");
-}
-
-int docker_open(struct docker **out, const char *host, struct http_transport *t)
-{
-	struct docker *d;
-	const char *h = NULL;
-	size_t hn = 0;
-	int rc, has_port = 1;
-
-	*out = NULL;
-	if (!host || !*host)
-		host = DOCKER_DEFAULT_HOST;
-	if ((rc = docker_host_check(host)) < 0)
-		return rc;
-	if (!strncmp(host, "tcp://", 6) && (rc = parse_tcp(host, &h, &hn, &has_port)) < 0)
-		return rc;
-	d = xcalloc(1, sizeof(*d));
-	d->transport = t ? t : &http_curl;
-	d->stream = &docker_stream_curl;
-	d->timeout_ms = DOCKER_TIMEOUT_MS;
-	snprintf(d->api, sizeof(d->api), "%s", DOCKER_API_MAX);
-	if (h) {
-		const char *port = has_port ? h + hn + 1 : DOCKER_DEFAULT_PORT;
-
-		d->base = xasprintf("http://%.*s:%.*s", (int)hn, h, (int)strcspn(port, "/"), port);
-	} else {
-		d->socket_path = xstrdup(host + 7);
-		d->base = xstrdup("http://localhost");
-	}
-	*out = d;
-	return 0;
-}
-
-void docker_close(struct docker *d)
-{
-	if (!d)
-		return;
-	free(d->socket_path);
-	free(d->base);
-	free(d);
-}
 
 static int raw(struct docker *d, struct http_resp *resp, const char *method, const char *url,
 	       const char *body, long timeout_ms)
@@ -179,6 +22,7 @@ static int raw(struct docker *d, struct http_resp *resp, const char *method, con
 	req.method = method;
 	req.url = url;
 	req.unix_socket = d->socket_path;
+	req.tls = d->tls;
 	req.headers = body ? json_hdr : NULL;
 	req.body = body;
 	req.body_len = body ? strlen(body) : 0;
@@ -198,10 +42,13 @@ int docker_ping(struct docker *d)
 	if (rc == 0 && (resp.status != 200 || strcmp(dive_buf_str(&resp.body), "OK")))
 		rc = dive_error_set(DIVE_EUNAVAIL, "docker engine at '%s' answered /_ping with %ld",
 				    d->socket_path ? d->socket_path : d->base, resp.status);
+	else if (rc == DIVE_ETLS)
+		goto out; /* the certificate's own message and code */
 	else if (rc < 0)
 		dive_error_wrap(DIVE_EUNAVAIL, "docker engine unreachable");
 	if (rc < 0)
 		dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
+out:
 	http_resp_release(&resp);
 	free(url);
 	return rc;
@@ -230,7 +77,8 @@ int docker_negotiate(struct docker *d)
 	url = xasprintf("%s/version", d->base);
 	rc = raw(d, &resp, "GET", url, NULL, 0);
 	if (rc < 0) {
-		dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
+		if (rc != DIVE_ETLS)
+			dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
 		goto out;
 	}
 	if (resp.status != 200 || !(doc = cJSON_Parse(dive_buf_str(&resp.body)))) {
@@ -316,6 +164,17 @@ int docker_fail_status(const struct docker_op *op, long status, const char *body
 
 int docker_fail_transport(const struct docker_op *op, int rc)
 {
+	char msg[512];
+	int code = dive_error_last_code();
+
+	snprintf(msg, sizeof(msg), "%s", dive_error_last());
+	if (rc == DIVE_ETLS) {
+		/* a certificate failure keeps its own code (http.h) */
+		if (op->what)
+			dive_error_set(rc, "docker: cannot %s: %s", op->what, msg);
+		dive_error_set_code(code);
+		return rc;
+	}
 	if (rc == DIVE_EUNAVAIL) {
 		if (op->what)
 			dive_error_wrap(rc, "docker: cannot %s: engine unreachable", op->what);

@@ -21,49 +21,28 @@ struct build_ctx {
 	char last[256];             /* the last output line, for context */
 };
 
-static void trim_copy(char *dst, size_t n, const char *src)
-{
-	size_t len;
-
-	snprintf(dst, n, "%s", src);
-	len = strlen(dst);
-	while (len && (dst[len - 1] == '\n' || dst[len - 1] == '\r' || dst[len - 1] == ' '))
-		dst[--len] = '\0';
-}
-
 static int on_build_line(void *arg, char *line, size_t len)
 {
 	struct build_ctx *c = arg;
-	cJSON *doc = cJSON_ParseWithLength(line, len);
-	const cJSON *stream, *err, *detail, *msg, *aux, *id;
+	struct docker_msg m;
+	const cJSON *id;
+	int rc = docker_msg_parse(&m, line, len, "build");
 
-	if (!cJSON_IsObject(doc)) {
-		cJSON_Delete(doc);
-		return dive_error_set(DIVE_EFAIL, "docker build sent a line that is not a JSON object: '%.80s'", line);
-	}
-	stream = cJSON_GetObjectItemCaseSensitive(doc, "stream");
-	err = cJSON_GetObjectItemCaseSensitive(doc, "error");
-	detail = cJSON_GetObjectItemCaseSensitive(doc, "errorDetail");
-	msg = detail ? cJSON_GetObjectItemCaseSensitive(detail, "message") : NULL;
-	aux = cJSON_GetObjectItemCaseSensitive(doc, "aux");
-	id = aux ? cJSON_GetObjectItemCaseSensitive(aux, "ID") : NULL;
-
-	if (cJSON_IsString(stream)) {
+	if (rc < 0)
+		return rc;
+	id = m.aux ? cJSON_GetObjectItemCaseSensitive(m.aux, "ID") : NULL;
+	if (m.stream) {
 		if (c->o && c->o->on_output)
-			c->o->on_output(c->o->arg, stream->valuestring);
-		if (strspn(stream->valuestring, " \r\n") < strlen(stream->valuestring))
-			trim_copy(c->last, sizeof(c->last), stream->valuestring);
+			c->o->on_output(c->o->arg, m.stream);
+		if (strspn(m.stream, " \r\n") < strlen(m.stream))
+			docker_trim_copy(c->last, sizeof(c->last), m.stream);
 	}
 	/* keep the first error: later lines only repeat or follow from it */
-	if (!c->error[0]) {
-		if (cJSON_IsString(msg) && *msg->valuestring)
-			trim_copy(c->error, sizeof(c->error), msg->valuestring);
-		else if (cJSON_IsString(err) && *err->valuestring)
-			trim_copy(c->error, sizeof(c->error), err->valuestring);
-	}
+	if (!c->error[0] && m.error)
+		docker_trim_copy(c->error, sizeof(c->error), m.error);
 	if (cJSON_IsString(id) && !c->id && strlen(id->valuestring) <= 128)
 		c->id = xstrdup(id->valuestring);
-	cJSON_Delete(doc);
+	docker_msg_release(&m);
 	return 0;
 }
 

@@ -29,6 +29,9 @@ struct docker_op {
 	long timeout_ms;          /* 0: d->timeout_ms */
 	int ignore_missing;       /* 404 is success */
 	int conflict_403;         /* 403 means "already exists" (network connect) */
+	/* streamed calls: a request body produced while it is sent (http.h), instead of body/body_len */
+	long (*read_body)(void *arg, char *buf, size_t n);
+	void *read_arg;
 };
 
 /* One buffered exchange; *out (may be NULL) gets the parsed answer or NULL. */
@@ -67,6 +70,24 @@ int docker_check_ref(const char *what, const char *s);
  */
 int docker_list_labels(struct docker *d, cJSON **out, const char *path, const char *field,
 		       const char *const *labels, const char *what);
+
+/*
+ * One line of the engine's JSON-message streams (build, load):
+ * {"stream":...}, {"aux":{...}}, {"error":...,"errorDetail":{"message":...}}.
+ * docker_msg_parse() fills m from line (DIVE_EFAIL, naming what, when the
+ * line is not a JSON object); the pointers live until docker_msg_release().
+ */
+struct docker_msg {
+	cJSON *doc;
+	const char *stream;       /* NULL when absent */
+	const char *error;        /* errorDetail.message, else error; NULL when neither */
+	const cJSON *aux;
+};
+
+int docker_msg_parse(struct docker_msg *m, const char *line, size_t len, const char *what);
+void docker_msg_release(struct docker_msg *m);
+/* snprintf of src without the newlines, carriage returns and spaces at its end. */
+void docker_trim_copy(char *dst, size_t n, const char *src);
 
 /* A NULL-terminated string array as a JSON array (never NULL). */
 cJSON *docker_json_strings(const char *const *v);

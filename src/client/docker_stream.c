@@ -3,6 +3,7 @@
  * build): the libcurl transport that hands the body over as it arrives,
  * the error mapping around it, and the JSON-lines splitter (see docker.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "dive/log.h"
 #include "dive/xalloc.h"
 #include "docker_priv.h"
+#include "http_curl.h"
 
 struct curl_sink {
 	CURL *h;
@@ -46,8 +48,9 @@ static int curl_stream(struct docker_stream *st, const struct http_req *req, lon
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
 	struct curl_sink sink = { 0 };
+	char errbuf[CURL_ERROR_SIZE];
 	CURLcode cc;
-	int rc = 0, i;
+	int rc = 0;
 
 	(void)st;
 	*status = 0;
@@ -56,46 +59,16 @@ static int curl_stream(struct docker_stream *st, const struct http_req *req, lon
 	sink.h = h;
 	sink.on_data = on_data;
 	sink.arg = arg;
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	/* the deadline of the whole exchange, however long the body streams */
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 req->connect_timeout_ms > 0 ? req->connect_timeout_ms : HTTP_DEFAULT_CONNECT_MS);
+	http_curl_prepare(h, req, &hdrs, errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_on_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	if (req->unix_socket)
-		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
-	if (req->method && strcmp(req->method, "GET"))
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-	if (req->body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-	} else if (req->method && (!strcmp(req->method, "POST") || !strcmp(req->method, "PUT"))) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-	}
-	for (i = 0; req->headers && req->headers[i]; i++)
-		hdrs = curl_slist_append(hdrs, req->headers[i]);
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
 	cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	if (sink.stopped)
 		rc = sink.stopped;
-	else if (cc == CURLE_OK)
-		rc = 0;
-	else if (cc == CURLE_OPERATION_TIMEDOUT)
-		rc = dive_error_set(DIVE_ETIMEOUT, "no end of '%s' in time: %s", req->url, curl_easy_strerror(cc));
-	else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
-		rc = dive_error_set(DIVE_EUNAVAIL, "cannot connect to '%s'%s%s: %s", req->url,
-				    req->unix_socket ? " via " : "", req->unix_socket ? req->unix_socket : "",
-				    curl_easy_strerror(cc));
-	else
-		rc = dive_error_set(DIVE_EFAIL, "request to '%s' failed: %s", req->url, curl_easy_strerror(cc));
+	else if (cc != CURLE_OK)
+		rc = http_curl_fail(h, cc, req, errbuf, "no end of");
 	dive_debug("http stream %s %s -> %ld (%d)", req->method ? req->method : "GET", req->url, *status, rc);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
@@ -144,9 +117,12 @@ int docker_stream_run(struct docker *d, const struct docker_op *op, const char *
 	req.method = op->method;
 	req.url = url;
 	req.unix_socket = d->socket_path;
+	req.tls = d->tls;
 	req.headers = ctype ? hdrs : NULL;
 	req.body = body;
 	req.body_len = body_len;
+	req.read_body = op->read_body;
+	req.read_arg = op->read_arg;
 	req.timeout_ms = op->timeout_ms > 0 ? op->timeout_ms : d->timeout_ms;
 
 	rc = d->stream->perform(d->stream, &req, &status, stream_on_data, &c);
@@ -220,4 +196,45 @@ int docker_lines_feed(struct docker_lines *l, const char *p, size_t n)
 int docker_lines_finish(struct docker_lines *l)
 {
 	return l->line.len ? emit_line(l) : 0;
+}
+
+/* ---------------------------------------------------------------- JSON messages */
+
+void docker_trim_copy(char *dst, size_t n, const char *src)
+{
+	size_t len;
+
+	snprintf(dst, n, "%s", src);
+	len = strlen(dst);
+	while (len && (dst[len - 1] == '\n' || dst[len - 1] == '\r' || dst[len - 1] == ' '))
+		dst[--len] = '\0';
+}
+
+int docker_msg_parse(struct docker_msg *m, const char *line, size_t len, const char *what)
+{
+	const cJSON *stream, *err, *detail, *msg;
+
+	memset(m, 0, sizeof(*m));
+	m->doc = cJSON_ParseWithLength(line, len);
+	if (!cJSON_IsObject(m->doc)) {
+		docker_msg_release(m);
+		return dive_error_set(DIVE_EFAIL, "docker %s sent a line that is not a JSON object: '%.80s'", what, line);
+	}
+	stream = cJSON_GetObjectItemCaseSensitive(m->doc, "stream");
+	err = cJSON_GetObjectItemCaseSensitive(m->doc, "error");
+	detail = cJSON_GetObjectItemCaseSensitive(m->doc, "errorDetail");
+	msg = detail ? cJSON_GetObjectItemCaseSensitive(detail, "message") : NULL;
+	m->stream = cJSON_IsString(stream) ? stream->valuestring : NULL;
+	if (cJSON_IsString(msg) && *msg->valuestring)
+		m->error = msg->valuestring;
+	else if (cJSON_IsString(err) && *err->valuestring)
+		m->error = err->valuestring;
+	m->aux = cJSON_GetObjectItemCaseSensitive(m->doc, "aux");
+	return 0;
+}
+
+void docker_msg_release(struct docker_msg *m)
+{
+	cJSON_Delete(m->doc);
+	memset(m, 0, sizeof(*m));
 }

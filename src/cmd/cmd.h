@@ -17,6 +17,8 @@ extern const struct dive_verb cmd_db_verbs[];
 extern const struct dive_verb cmd_breaker_verbs[];
 extern const struct dive_verb cmd_errors_verbs[];
 extern const struct dive_verb cmd_images_verbs[];
+extern const struct dive_verb cmd_engine_verbs[];
+extern const struct dive_verb cmd_certs_verbs[];
 extern const struct dive_verb cmd_graph_verb;
 extern const struct dive_verb cmd_version_verb;
 extern const struct dive_verb cmd_help_verb;
@@ -37,6 +39,19 @@ int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_
  * (the dispatcher puts it in ctx->lock_wait_ms), a DIVE_DESTRUCTIVE row
  * --yes (ctx->yes); tests/unit/test_cli.c checks that they do.
  */
+/* `dive images copy` (cmd_images_copy.c), a row of cmd_images_verbs. */
+int cmd_images_copy(struct dive_ctx *ctx, const struct dive_inv *inv);
+
+/*
+ * "hint: <remediation> (error N NAME)" for a taxonomy code, each placeholder
+ * of subst (NULL-terminated pairs: "NAME", "b", "ADDRESS", "10.0.0.2") replaced
+ * (cmd_hint.c).  Nothing for --json or a code without a row.
+ */
+void cmd_hint(struct dive_ctx *ctx, int code, const char *const *subst);
+/* dive_fail_last(ctx, rc, what), then the hint of the error's code. */
+int cmd_fail_hint(struct dive_ctx *ctx, int rc, const char *what, const char *const *subst);
+
+/* Options several families share. */
 #define DIVE_OPT_LOCK_WAIT \
 	{ .name = "lock-wait", .type = DIVE_OPT_INT, .arg = "SECONDS", \
 	  .help = "wait up to SECONDS for a held lock (default 0)", .min = 0, .max = 86400 }

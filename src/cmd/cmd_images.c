@@ -105,11 +105,22 @@ static int validate_build(const struct dive_ctx *ctx, const struct dive_inv *inv
 	return images_check_names((const char *const *)inv->argv, (size_t)inv->argc);
 }
 
+static const struct dive_opt copy_opts[] = {
+	{ .name = "to", .type = DIVE_OPT_STRING, .arg = "ENGINE", .help = "the engine that needs the images" },
+	{ .name = "from", .type = DIVE_OPT_STRING, .arg = "ENGINE", .help = "the engine that has them (default local)" },
+	{ .name = "timeout", .type = DIVE_OPT_INT, .arg = "SECONDS", .help = "for each image, end to end (default 1800)",
+	  .min = 1, .max = 86400 },
+	DIVE_OPT_END,
+};
+
 const struct dive_verb cmd_images_verbs[] = {
 	{ .name = "build", .fn = cmd_images_build, .validate = validate_build, .max_args = -1,
 	  .flags = DIVE_NEEDS_DOCKER | DIVE_DRY_RUN, .usage = "[IMAGE...]", .issue = 6,
 	  .summary = "build every image the hub and a spoke need, from local programs" },
 	{ .name = "list", .fn = cmd_images_list, .flags = DIVE_NEEDS_DOCKER, .issue = 6,
 	  .summary = "local images and whether they exist" },
+	{ .name = "copy", .fn = cmd_images_copy, .max_args = -1, .opts = copy_opts,
+	  .flags = DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER | DIVE_DRY_RUN, .usage = "[IMAGE...]", .issue = 18,
+	  .summary = "copy images to another engine, engine to engine (no registry); same id: nothing sent" },
 	DIVE_VERB_END,
 };

@@ -10,7 +10,15 @@ static _Thread_local int last_code;
 
 int dive_error_vset(int err, const char *fmt, va_list ap)
 {
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	char tmp[DIVE_ERROR_MAX];
+
+	/*
+	 * Through a copy: a caller that passes the last message as an argument
+	 * (instead of using dive_error_wrap) must not see it garbled by being
+	 * formatted into itself.
+	 */
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(last_msg, tmp, sizeof(tmp));
 	last_err = err;
 	last_code = 0;
 	return err;
@@ -29,6 +37,17 @@ int dive_error_set(int err, const char *fmt, ...)
 void dive_error_set_code(int taxonomy_code)
 {
 	last_code = taxonomy_code;
+}
+
+int dive_error_setc(int err, int taxonomy_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dive_error_vset(err, fmt, ap);
+	va_end(ap);
+	last_code = taxonomy_code;
+	return err;
 }
 
 const char *dive_error_last(void)
@@ -102,6 +121,7 @@ static const char *const err_names[] = {
 	[11] = "too-big",
 	[12] = "interrupted",
 	[13] = "circuit-open",
+	[14] = "tls",
 };
 
 const char *dive_err_name(int err)

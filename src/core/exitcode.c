@@ -13,6 +13,7 @@ const struct dive_exit_info dive_exit_table[] = {
 	{ DIVE_EXIT_DRIFT, "drift", "audit verbs: the layers disagree (drift found)" },
 	{ DIVE_EXIT_CONFLICT, "conflict", "a concurrent change won (version conflict) or the transition is illegal" },
 	{ DIVE_EXIT_UNAVAILABLE, "unavailable", "a server dive needs could not be reached, or its circuit breaker is open" },
+	{ DIVE_EXIT_TLS, "tls", "a certificate or key was refused or cannot be used (untrusted, rejected, expired, unreadable); the hint names the fix" },
 	{ DIVE_EXIT_NOT_IMPLEMENTED, "not-implemented", "the verb is part of the design but its issue has not landed yet" },
 	{ DIVE_EXIT_INTERRUPTED, "interrupted", "stopped by SIGINT or SIGTERM; the run is recorded as INTERRUPTED, a wait for a lock ends at once" },
 	{ 0, NULL, NULL },
@@ -37,6 +38,8 @@ int dive_exit_from_err(int err)
 	case DIVE_EUNAVAIL:
 	case DIVE_ECIRCUIT:
 		return DIVE_EXIT_UNAVAILABLE;
+	case DIVE_ETLS:
+		return DIVE_EXIT_TLS;
 	case DIVE_ENOTIMPL:
 		return DIVE_EXIT_NOT_IMPLEMENTED;
 	case DIVE_EINTR:

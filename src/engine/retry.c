@@ -246,6 +246,7 @@ int retry_is_retryable(int dive_err, long http_status, int taxonomy_code)
 	case DIVE_EINTR:
 	case DIVE_ENOTIMPL:
 	case DIVE_ECIRCUIT:
+	case DIVE_ETLS:       /* a certificate does not fix itself */
 	case DIVE_ENOTFOUND:  /* an answer, whatever the status said: asking again changes nothing */
 		return 0;
 	default:

@@ -3,6 +3,10 @@
 # the first failed check ends the test with a message and exit 1.
 set -u
 DIVE=${DIVE:?DIVE must name the dive binary}
+# libmongoc keeps counters in /dev/shm (mongoc-<pid>) unless told not to, and
+# warns on stderr when a stale segment of a recycled pid is in the way: the
+# launcher ./dive sets this, and so does every scenario
+export MONGOC_DISABLE_SHM=1
 T_OUT=$(mktemp) T_ERR=$(mktemp)
 trap 'rm -f "$T_OUT" "$T_ERR"' EXIT
 T_RC=0

@@ -977,7 +977,7 @@ static void docker__build_dir_sends_the_tree_as_tar(void **state)
 static void docker__host_addresses_are_checked_and_userinfo_never_shown(void **state)
 {
 	static const char *const good[] = {
-		"unix:///var/run/docker.sock", "tcp://127.0.0.1:2375", "tcp://[::1]:2376", "tcp://engine.example.org",
+		"unix:///var/run/docker.sock", "tcp://127.0.0.1:2375", "tcp://[::1]:2376", "tcp://engine.example.org:2376",
 		"tcp://10.0.0.7:2375/", "",
 	};
 	static const struct {
@@ -988,6 +988,7 @@ static void docker__host_addresses_are_checked_and_userinfo_never_shown(void **s
 		{ "tcp://admin:S3cret@10.0.0.1:2376", "docker host 'tcp://***@10.0.0.1:2376' carries a user or password" },
 		{ "tcp://S3cret@h", "docker host 'tcp://***@h' carries a user or password" },
 		{ "tcp://h:0", "has no port from 1 to 65535" },
+		{ "tcp://engine.example.org", "needs a port" },
 		{ "tcp://h:2375x", "has no port from 1 to 65535" },
 		{ "tcp://h:23/containers", "has a path or a query" },
 		{ "tcp://", "has no valid host name" },
@@ -1018,10 +1019,9 @@ static void docker__host_addresses_are_checked_and_userinfo_never_shown(void **s
 	assert_int_equal(docker_host_check(longsock), DIVE_EUSAGE);
 	assert_non_null(strstr(dive_error_last(), "longer than 107 bytes"));
 
-	/* a tcp:// engine without a port is on 2375 */
-	assert_int_equal(docker_open(&d, "tcp://engine.example.org", NULL), 0);
-	assert_string_equal(d->base, "http://engine.example.org:2375");
-	docker_close(d);
+	/* plain HTTP only to loopback (docker_open_tls for the rest); a final '/' is taken */
+	assert_int_equal(docker_open(&d, "tcp://engine.example.org:2376", NULL), DIVE_EUSAGE);
+	assert_null(d);
 	assert_int_equal(docker_open(&d, "tcp://[::1]:2376/", NULL), 0);
 	assert_string_equal(d->base, "http://[::1]:2376");
 	assert_null(d->socket_path);

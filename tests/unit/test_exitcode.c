@@ -48,6 +48,7 @@ static void exitcode__maps_errors_to_codes(void **state)
 	assert_int_equal(dive_exit_from_err(DIVE_ECONFLICT), 6);
 	assert_int_equal(dive_exit_from_err(DIVE_EUNAVAIL), 7);
 	assert_int_equal(dive_exit_from_err(DIVE_ECIRCUIT), 7);
+	assert_int_equal(dive_exit_from_err(DIVE_ETLS), 8);
 	assert_int_equal(dive_exit_from_err(DIVE_ENOTIMPL), 69);
 	assert_int_equal(dive_exit_from_err(DIVE_EINTR), 130);
 	assert_int_equal(dive_exit_from_err(DIVE_EFAIL), 1);
