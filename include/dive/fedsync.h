@@ -119,6 +119,8 @@ struct fedsync_report {
 	size_t codes;                  /* reconcile: codes the first audit saw */
 	struct fedsync_failure *failures;  /* reconcile: codes that failed, in code order */
 	size_t n_failures;
+	char policy_revision[72];      /* approve, suspend, unregister, federate: the policy revision in force after */
+	int policy_published;          /* 1 when this call published it (0: the trusted issuers were unchanged) */
 	int registered_now;            /* federate: this call registered the spoke */
 	int approved_now;              /* federate: this call approved it (policy auto) */
 };
@@ -203,6 +205,17 @@ struct fedsync_login {
 
 int fedsync_verify_login(struct fedsync *fs, struct fedsync_login *out, const struct dive_country *c,
 			 enum fed_login_dir dir);
+
+/*
+ * Publish the hub's policy (policy.h) with the trusted issuers of now: the
+ * hub's realm and every approved spoke's.  dir NULL: the tree published
+ * last, else the repository's policies/.  Nothing is sent when tree and
+ * issuers are those of the last publication (out->unchanged) unless force.
+ * The caller holds hub:shared (the verbs below do, and call it after a
+ * change of status).  Release out with policy_result_release().
+ */
+struct policy_result;
+int fedsync_publish_policy(struct fedsync *fs, struct policy_result *out, const char *dir, int force);
 
 /* Every layer, read now, classified.  A layer that cannot be read is an error. */
 int fedsync_audit(struct fedsync *fs, struct fed_audit *out);

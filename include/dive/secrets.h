@@ -35,6 +35,8 @@ void secrets_close(struct secrets_provider *p);
 
 /* DIVE_ENOTFOUND when missing. */
 int secrets_get(struct secrets_provider *p, const char *code, const char *key, struct dive_secret *out);
+/* Store a value made elsewhere (a token minted by a server); DIVE_EUSAGE for a read-only provider. */
+int secrets_put(struct secrets_provider *p, const char *code, const char *key, const struct dive_secret *value);
 int secrets_ensure(struct secrets_provider *p, const char *code, const char *key, size_t random_bytes,
 		   struct dive_secret *out, int *generated);
 

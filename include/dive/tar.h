@@ -64,4 +64,12 @@ int tar_add_tree(struct tar *t, const char *prefix, const char *host_dir);
 /* Append the two zero blocks; the archive is then t->out.ptr, t->out.len. */
 int tar_finish(struct tar *t);
 
+/*
+ * Read side: the regular file whose name (a leading "./" ignored) is name
+ * in the ustar archive buf of len bytes (as the engine's GET
+ * /containers/{id}/archive sends it); *data and *n point into buf.  0,
+ * DIVE_ENOTFOUND, or DIVE_EUSAGE for an archive that is not ustar or is cut.
+ */
+int tar_find(const char *buf, size_t len, const char *name, const char **data, size_t *n);
+
 #endif

@@ -280,6 +280,15 @@ int secrets_get(struct secrets_provider *p, const char *code, const char *key, s
 	return rc < 0 ? rc : p->get(p, code, key, out);
 }
 
+int secrets_put(struct secrets_provider *p, const char *code, const char *key, const struct dive_secret *value)
+{
+	int rc = check_names(code, key);
+
+	if (rc == 0 && (!value || !dive_secret_is_set(value)))
+		rc = dive_error_set(DIVE_EUSAGE, "secret '%s' of '%s' has no value to store", key, code);
+	return rc < 0 ? rc : p->put(p, code, key, value);
+}
+
 int secrets_ensure(struct secrets_provider *p, const char *code, const char *key, size_t random_bytes,
 		   struct dive_secret *out, int *generated)
 {

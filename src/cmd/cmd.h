@@ -11,6 +11,7 @@
 extern const struct dive_verb cmd_hub_verbs[];
 extern const struct dive_verb cmd_spoke_verbs[];
 extern const struct dive_verb cmd_federation_verbs[];
+extern const struct dive_verb cmd_policy_verbs[];
 extern const struct dive_verb cmd_state_verbs[];
 extern const struct dive_verb cmd_lock_verbs[];
 extern const struct dive_verb cmd_db_verbs[];

@@ -5,6 +5,7 @@ const struct dive_group dive_groups[] = {
 	{ "hub", "the USA hub stack", cmd_hub_verbs, NULL },
 	{ "spoke", "spoke stacks, one per country code", cmd_spoke_verbs, NULL },
 	{ "federation", "identity federation between the hub and spokes", cmd_federation_verbs, NULL },
+	{ "policy", "the hub's policy in every spoke's OPA, through OPAL", cmd_policy_verbs, NULL },
 	{ "state", "deployment state recorded in the state store", cmd_state_verbs, NULL },
 	{ "lock", "instance locks (PostgreSQL advisory locks)", cmd_lock_verbs, NULL },
 	{ "db", "the state store schema", cmd_db_verbs, NULL },

@@ -283,6 +283,7 @@ static const struct settings_env env_rows[] = {
 	{ "DIVE_SOURCE_DIR", DIR_MAX, "the source tree the local images are built from" },
 	{ "DIVE_FERRETDB_BIN", DIR_MAX, "the FerretDB program copied into dive/mongodb:local" },
 	{ "DIVE_OPA_BIN", DIR_MAX, "the OPA program copied into dive/opa:local" },
+	{ "DIVE_OPAL_VENV", DIR_MAX, "the OPAL venv copied into dive/opal-server:local and dive/opal-client:local" },
 	{ "DIVE_KEYCLOAK_DIST", DIR_MAX, "the Keycloak distribution copied into dive/keycloak:local" },
 	{ "DIVE_JAVA_HOME", DIR_MAX, "the Java runtime copied into dive/keycloak:local" },
 	{ "DIVE_FEDERATION_STORE_URL", URL_MAX, "the MongoDB federation store, default the hub's" },

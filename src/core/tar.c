@@ -391,3 +391,54 @@ int tar_finish(struct tar *t)
 		t->finished = 1;
 	return rc;
 }
+
+/* --- reading ---------------------------------------------------------------------- */
+
+static unsigned long long field_octal(const unsigned char *f, size_t width)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	for (i = 0; i < width && (f[i] == ' ' || f[i] == '\0'); i++)
+		;
+	for (; i < width && f[i] >= '0' && f[i] <= '7'; i++)
+		v = v * 8 + (unsigned)(f[i] - '0');
+	return v;
+}
+
+int tar_find(const char *buf, size_t len, const char *name, const char **data, size_t *n)
+{
+	size_t off = 0;
+
+	*data = NULL;
+	*n = 0;
+	while (off + TAR_BLOCK <= len) {
+		const unsigned char *h = (const unsigned char *)buf + off;
+		char full[257];
+		unsigned long long size;
+		const char *entry;
+		size_t k;
+
+		for (k = 0; k < TAR_BLOCK && !h[k]; k++)
+			;
+		if (k == TAR_BLOCK)
+			return DIVE_ENOTFOUND; /* the end blocks */
+		if (memcmp(h + 257, "ustar", 5))
+			return dive_error_set(DIVE_EUSAGE, "not a ustar archive");
+		size = field_octal(h + 124, 12);
+		if (h[345])
+			snprintf(full, sizeof(full), "%.155s/%.100s", (const char *)h + 345, (const char *)h);
+		else
+			snprintf(full, sizeof(full), "%.100s", (const char *)h);
+		entry = !strncmp(full, "./", 2) ? full + 2 : full;
+		if (size > len - off - TAR_BLOCK)
+			return dive_error_set(DIVE_EUSAGE, "the archive is cut short");
+		if ((h[156] == '0' || h[156] == '\0') && !strcmp(entry, name)) {
+			*data = buf + off + TAR_BLOCK;
+			*n = (size_t)size;
+			return 0;
+		}
+		off += TAR_BLOCK + padded((size_t)size);
+	}
+	return DIVE_ENOTFOUND;
+}

@@ -6,6 +6,8 @@
 
 #include "deploy_priv.h"
 #include "dive/errcodes.h"
+#include "dive/guard.h"
+#include "dive/opal.h"
 #include "dive/error.h"
 #include "dive/stack.h"
 #include "dive/xalloc.h"
@@ -49,6 +51,112 @@ int deploy_load(struct deploy *d, int real)
 }
 
 /* Every secret the stack declares, from the provider; generated when asked. */
+/* --- secrets a server makes ---------------------------------------------------------- */
+
+struct mint_arg {
+	struct dive_secret *out;
+	const struct dive_secret *master;
+	const char *url;
+	int check;              /* only ask whether *out is still taken */
+};
+
+static int mint_op(void *arg, long *http_status, int *code)
+{
+	struct mint_arg *a = arg;
+	int rc = a->check ? opal_client_token_check(NULL, a->url, a->out)
+			  : opal_mint_client_token(NULL, a->out, a->url, a->master);
+
+	if (rc < 0)
+		*code = dive_error_last_code();
+	if (rc == DIVE_EUSAGE)
+		*http_status = 401; /* refused: asking again changes nothing */
+	return rc;
+}
+
+/*
+ * A spoke's OPAL client token: minted by the hub's opal-server with the
+ * hub's master token.  check: the token in *out is kept when the server
+ * still takes it (0), and DIVE_EUSAGE says it must be minted again (the
+ * hub's keys changed with its volume, or the value is no token at all).
+ */
+static int opal_token(struct deploy *d, struct dive_secret *out, int check)
+{
+	struct dive_secret master = DIVE_SECRET_INIT;
+	struct guard_ops gops;
+	struct guard_call call = { 0 };
+	struct mint_arg arg;
+	struct dive_ports hub;
+	char url[64];
+	int rc;
+
+	if ((rc = ports_for(&hub, country_find("USA"))) < 0)
+		return rc;
+	rc = check ? 0 : secrets_get(d->secrets, "USA", "OPAL_AUTH_MASTER_TOKEN", &master);
+	if (rc == DIVE_ENOTFOUND)
+		rc = dive_error_setc(DIVE_EUSAGE, ERRC_OPAL_TOKEN, "the hub's OPAL master token is not set: run 'dive hub up' "
+								   "first");
+	if (rc < 0)
+		return rc;
+	snprintf(url, sizeof(url), "http://%s:%d", DIVE_PORTS_BIND, hub.opal);
+	arg.out = out;
+	arg.master = &master;
+	arg.url = url;
+	arg.check = check;
+	guard_ops_store(&gops, d->store);
+	call.breaker = "opal:usa";
+	call.cls = RETRY_HTTP_PROBE;
+	call.op = mint_op;
+	call.arg = &arg;
+	rc = guard_run(&gops, &call, NULL);
+	dive_secret_release(&master);
+	return rc;
+}
+
+/*
+ * Secrets that are made by a server, not drawn at random: minted when
+ * missing or no longer taken, then kept by the provider (a redeploy with a
+ * token still good changes nothing).
+ */
+static const struct {
+	const char *key;
+	enum stack_kind kind;
+	int (*mint)(struct deploy *d, struct dive_secret *out, int check);
+} minted[] = {
+	{ "SPOKE_OPAL_TOKEN", STACK_SPOKE, opal_token },
+};
+
+static int ensure_secret(struct deploy *d, const char *key, struct dive_secret *v, int *gen)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(minted) / sizeof(minted[0]); i++) {
+		if (strcmp(minted[i].key, key) || minted[i].kind != d->o->kind)
+			continue;
+		*gen = 0;
+		rc = secrets_get(d->secrets, d->o->country->code, key, v);
+		if (rc == 0) {
+			rc = minted[i].mint(d, v, 1);
+			if (rc != DIVE_EUSAGE) {
+				dive_error_clear();
+				return 0; /* taken, or the server cannot say now: keep it */
+			}
+			dive_secret_release(v);
+		} else if (rc != DIVE_ENOTFOUND) {
+			return rc;
+		}
+		if ((rc = minted[i].mint(d, v, 0)) < 0)
+			return rc;
+		if ((rc = secrets_put(d->secrets, d->o->country->code, key, v)) < 0) {
+			dive_secret_release(v);
+			return rc;
+		}
+		*gen = 1;
+		return 0;
+	}
+	return secrets_ensure(d->secrets, d->o->country->code, key, 24, v, gen);
+}
+
 int deploy_load_secrets(struct deploy *d, int generate, cJSON *generated)
 {
 	size_t i;
@@ -61,8 +169,7 @@ int deploy_load_secrets(struct deploy *d, int generate, cJSON *generated)
 		struct dive_secret v = DIVE_SECRET_INIT;
 		int gen = 0;
 
-		rc = generate ? secrets_ensure(d->secrets, d->o->country->code, key, 24, &v, &gen)
-			      : secrets_get(d->secrets, d->o->country->code, key, &v);
+		rc = generate ? ensure_secret(d, key, &v, &gen) : secrets_get(d->secrets, d->o->country->code, key, &v);
 		if (rc == DIVE_ENOTFOUND) {
 			if (!generate)
 				rc = dive_error_set(DIVE_EUSAGE, "secret '%s' of '%s' is missing: it was never "

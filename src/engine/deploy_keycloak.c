@@ -12,6 +12,7 @@
 #include "dive/federation.h"
 #include "dive/fedsync.h"
 #include "dive/guard.h"
+#include "dive/policy.h"
 
 /* --- configuration: Keycloak --------------------------------------------------------- */
 
@@ -258,6 +259,34 @@ out:
 	return rc;
 }
 
+/*
+ * The hub's policy to every spoke's OPA (policy.h): the tree published
+ * last (or the repository's policies/) with the trusted issuers of now.
+ */
+static int do_publish(struct pipeline *p, void *arg, cJSON **detail)
+{
+	struct kc_step *ks = arg;
+	struct policy_result r;
+	struct fedsync *fs = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = deploy_fedsync_open(ks->d, &fs)) == 0)
+		rc = fedsync_publish_policy(fs, &r, NULL, 0);
+	if (rc == 0) {
+		*detail = cJSON_CreateObject();
+		cJSON_AddStringToObject(*detail, "revision", r.pub.revision);
+		cJSON_AddBoolToObject(*detail, "published", !r.unchanged);
+		cJSON_AddNumberToObject(*detail, "issuers", cJSON_GetArraySize(r.pub.issuers));
+		cJSON_AddNumberToObject(*detail, "ms", (double)r.ms);
+	} else if (!dive_error_last_code()) {
+		dive_error_set_code(ERRC_POLICY_DISTRIBUTION);
+	}
+	policy_result_release(&r);
+	fedsync_close(fs);
+	return rc;
+}
+
 int deploy_phase_configuration(struct pipeline *p, void *user)
 {
 	struct deploy *d = deploy_enter(p, user);
@@ -269,7 +298,8 @@ int deploy_phase_configuration(struct pipeline *p, void *user)
 		pipeline_step(p, "keycloak", "user-profile", NULL, NULL, NULL);
 		pipeline_step(p, "keycloak", "client", NULL, NULL, NULL);
 		pipeline_step(p, "keycloak", "verify-user", NULL, NULL, NULL);
-		return spoke ? pipeline_step(p, "federation", "federate", NULL, NULL, NULL) : 0;
+		return pipeline_step(p, spoke ? "federation" : "opal-server", spoke ? "federate" : "publish", NULL, NULL,
+				     NULL);
 	}
 	if (!d->secrets_loaded && (rc = deploy_load_secrets(d, 0, NULL)) < 0)
 		return rc;
@@ -285,6 +315,8 @@ int deploy_phase_configuration(struct pipeline *p, void *user)
 	kc_close(ks.kc);
 	if (rc == 0 && spoke)
 		rc = pipeline_step(p, "federation", "federate", do_federate, &ks, NULL);
+	else if (rc == 0)
+		rc = pipeline_step(p, "opal-server", "publish", do_publish, &ks, NULL);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "dive/error.h"
 #include "dive/fedstore.h"
 #include "dive/fedsync.h"
+#include "dive/policy.h"
 
 struct verdict {
 	struct deploy *d;
@@ -144,6 +145,73 @@ out:
 	fedsync_close(fs);
 }
 
+/*
+ * The spoke's OPA holds the hub's policy: the revision last published (it
+ * arrives within a second or two of a publish), the trusted issuers it
+ * carried, and a fixed decision each way.
+ */
+static void policy(struct verdict *v)
+{
+	struct deploy *d = v->d;
+	struct policy_spoke_check pc;
+	struct policy_pub last;
+	char what[128];
+	int rc, found = 0;
+
+	memset(&last, 0, sizeof(last));
+	if (policy_store_last(d->store, &last, &found) < 0 || !found) {
+		failed(v, "hub policy published", found ? dive_error_last() : "no publication of the hub's policy is recorded",
+		       ERRC_POLICY_DISTRIBUTION, "hub policy published");
+		goto out;
+	}
+	rc = policy_check_spoke(&pc, d->o->country, &last, 20000);
+	snprintf(what, sizeof(what), "policy revision at %s's OPA", d->o->country->code);
+	if (rc < 0) {
+		failed(v, what, dive_error_last(), ERRC_POLICY_DISTRIBUTION, what);
+		goto out;
+	}
+	{
+		char detail[200];
+
+		snprintf(detail, sizeof(detail), "holds '%s', the hub published '%s'", pc.revision[0] ? pc.revision : "none",
+			 last.revision);
+		if (pc.revision_ok)
+			add(v, what, "ok", detail, pc.ms);
+		else
+			failed(v, what, detail, ERRC_POLICY_DISTRIBUTION, what);
+	}
+	snprintf(what, sizeof(what), "trusted issuers at %s's OPA", d->o->country->code);
+	if (pc.issuers_ok)
+		ok(v, what, pc.issuers_detail);
+	else
+		failed(v, what, pc.issuers_detail, ERRC_POLICY_DISTRIBUTION, what);
+	snprintf(what, sizeof(what), "policy decision at %s's OPA", d->o->country->code);
+	if (pc.decision_ok)
+		ok(v, what, pc.decision_detail);
+	else
+		failed(v, what, pc.decision_detail, ERRC_POLICY_DISTRIBUTION, what);
+out:
+	policy_pub_release(&last);
+}
+
+/* The hub: a publication of its policy is recorded (every spoke's verification compares with it). */
+static void hub_policy(struct verdict *v)
+{
+	struct policy_pub last;
+	char detail[160];
+	int found = 0;
+
+	if (policy_store_last(v->d->store, &last, &found) < 0 || !found) {
+		failed(v, "hub policy published", found ? dive_error_last() : "no publication is recorded",
+		       ERRC_POLICY_DISTRIBUTION, "hub policy published");
+		return;
+	}
+	snprintf(detail, sizeof(detail), "revision %s, %d trusted issuers", last.revision,
+		 cJSON_GetArraySize(last.issuers));
+	ok(v, "hub policy published", detail);
+	policy_pub_release(&last);
+}
+
 int deploy_phase_verification(struct pipeline *p, void *user)
 {
 	struct deploy *d = deploy_enter(p, user);
@@ -160,8 +228,12 @@ int deploy_phase_verification(struct pipeline *p, void *user)
 	v.d = d;
 	services(&v);
 	keycloak_objects(&v);
-	if (d->o->kind == STACK_SPOKE)
+	if (d->o->kind == STACK_SPOKE) {
 		federation(&v);
+		policy(&v);
+	} else {
+		hub_policy(&v);
+	}
 	pipeline_checkpoint_set(p, "checks", cJSON_Duplicate(d->report->checks, 1));
 	if (v.failures) {
 		dive_error_set(DIVE_EUNHEALTHY, "%s (%d check%s failed)", v.first, v.failures, v.failures > 1 ? "s" : "");

@@ -15,8 +15,10 @@
 #include "dive/log.h"
 #include "dive/mongo.h"
 #include "dive/oidc.h"
+#include "dive/policy.h"
 #include "dive/ports.h"
 #include "dive/secrets.h"
+#include "dive/settings.h"
 #include "dive/stack.h"
 #include "dive/state_machine.h"
 #include "dive/store.h"
@@ -1167,6 +1169,26 @@ void fedsync_report_release(struct fedsync_report *r)
 
 /* --- the verbs ---------------------------------------------------------------------- */
 
+/*
+ * After a change of status: the trusted issuers every spoke's OPA holds
+ * follow it (the hub's OPAL server pushes the new tree).
+ */
+static int republish(struct fedsync *fs, struct fedsync_report *out)
+{
+	struct policy_result r;
+	int rc = fedsync_publish_policy(fs, &r, NULL, 0);
+
+	if (rc == 0) {
+		snprintf(out->policy_revision, sizeof(out->policy_revision), "%s", r.pub.revision);
+		out->policy_published = !r.unchanged;
+	} else {
+		dive_error_wrap(rc, "the federation changed, but the trusted issuers were not published (run 'dive policy "
+				    "publish')");
+	}
+	policy_result_release(&r);
+	return rc;
+}
+
 static int reg_get(struct fedsync *fs, struct fed_spoke *out, const char *code)
 {
 	struct call call;
@@ -1341,6 +1363,8 @@ int fedsync_approve(struct fedsync *fs, struct fedsync_report *out, const struct
 	report_add(out, &a);
 	if (!(flags & FEDSYNC_DRY_RUN))
 		rc = run_steps(fs, out, 0, &out->spoke);
+	if (rc == 0 && !(flags & FEDSYNC_DRY_RUN))
+		rc = republish(fs, out);
 out:
 	unlock_code(fs);
 	return rc;
@@ -1363,6 +1387,8 @@ int fedsync_suspend(struct fedsync *fs, struct fedsync_report *out, const struct
 	report_add(out, &a);
 	if (!(flags & FEDSYNC_DRY_RUN))
 		rc = run_steps(fs, out, 0, &out->spoke);
+	if (rc == 0 && !(flags & FEDSYNC_DRY_RUN))
+		rc = republish(fs, out);
 out:
 	unlock_code(fs);
 	return rc;
@@ -1400,6 +1426,8 @@ int fedsync_unregister(struct fedsync *fs, struct fedsync_report *out, const str
 	}
 	if (!(flags & FEDSYNC_DRY_RUN))
 		rc = run_steps(fs, out, 0, NULL);
+	if (rc == 0 && !(flags & FEDSYNC_DRY_RUN))
+		rc = republish(fs, out);
 out:
 	unlock_code(fs);
 	return rc;
@@ -1483,6 +1511,13 @@ int fedsync_reconcile(struct fedsync *fs, struct fedsync_report *out, unsigned f
 			continue;
 		if ((crc = reconcile_code(fs, out, p.v[i].code, flags)) < 0)
 			failure_add(out, p.v[i].code, crc);
+	}
+	/* the trusted issuers follow the registrations (unchanged: nothing is sent) */
+	if (!out->n_failures) {
+		int prc = republish(fs, out);
+
+		if (prc < 0)
+			failure_add(out, FED_HUB_CODE, prc);
 	}
 	if (out->n_failures) {
 		const struct fedsync_failure *f = &out->failures[0];
@@ -1658,6 +1693,8 @@ int fedsync_federate(struct fedsync *fs, struct fedsync_report *out, const struc
 		action(&a, c->code, FED_OP_ENSURE, FED_OBJ_IDP, FED_SIDE_SPOKE, FED_DRIFT_MISSING_IDP, 1);
 		report_add(out, &a);
 		rc = run_steps(fs, out, 0, &out->spoke);
+		if (rc == 0)
+			rc = republish(fs, out);
 	}
 out:
 	fed_spoke_release(&cur);
@@ -1768,5 +1805,45 @@ out:
 	oidc_login_result_release(&r);
 	dive_secret_release(&client);
 	dive_secret_release(&password);
+	return rc;
+}
+
+/* --- the policy every spoke holds: the hub's, with the trusted issuers of now ------- */
+
+int fedsync_publish_policy(struct fedsync *fs, struct policy_result *out, const char *dir, int force)
+{
+	struct fed_spoke_list regs = { 0 };
+	struct policy_opts po;
+	struct call call;
+	const char **codes = NULL;
+	cJSON *issuers = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&call, 0, sizeof(call));
+	call.fn = fn_list;
+	call.list = &regs;
+	if ((rc = mguard(fs, &call)) < 0)
+		return rc;
+	codes = xcalloc(regs.n + 1, sizeof(*codes));
+	for (i = 0; i < regs.n; i++)
+		if (regs.v[i].status == FED_APPROVED)
+			codes[n++] = regs.v[i].code;
+	rc = policy_issuers(&issuers, codes, n);
+	if (rc == 0 && !fs->docker && (rc = docker_open(&fs->docker, fs->o.docker_host, NULL)) == 0)
+		rc = docker_negotiate(fs->docker);
+	if (rc == 0) {
+		memset(&po, 0, sizeof(po));
+		po.docker = fs->docker;
+		po.store = fs->o.store;
+		po.actor = fs->o.actor;
+		po.source_dir = settings_getenv("DIVE_SOURCE_DIR") ? settings_getenv("DIVE_SOURCE_DIR") : DIVE_SOURCE_DIR;
+		po.force = force;
+		rc = policy_publish(&po, out, dir, issuers);
+	}
+	cJSON_Delete(issuers);
+	free(codes);
+	fed_spoke_list_release(&regs);
 	return rc;
 }
