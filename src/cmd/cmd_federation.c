@@ -527,6 +527,9 @@ static int cmd_fed_audit(struct dive_ctx *ctx, const struct dive_inv *inv)
 	size_t i;
 	int rc, k;
 
+	if (dive_opt_given(inv, "history"))
+		return cmd_audit_history(ctx, inv);
+
 	if ((rc = audit_now(ctx, inv, &a)) < 0) {
 		fed_audit_release(&a);
 		/* never a false "in sync": an unreadable layer is an error */
@@ -754,6 +757,12 @@ static const struct dive_opt reconcile_opts[] = {
 	DIVE_OPT_END,
 };
 
+static const struct dive_opt audit_opts[] = {
+	{ "history", 0, DIVE_OPT_BOOL, NULL, "list the audits dive serve recorded instead of auditing now", 0, 0 },
+	{ "limit", 0, DIVE_OPT_INT, "N", "with --history: the N newest reports (default 20)", 1, 1000 },
+	DIVE_OPT_END,
+};
+
 static const struct dive_opt idps_opts[] = {
 	{ "public", 0, DIVE_OPT_BOOL, NULL, "what the public IdP list should show (fails closed)", 0, 0 },
 	DIVE_OPT_END,
@@ -772,7 +781,7 @@ const struct dive_verb cmd_federation_verbs[] = {
 	{ "suspend", cmd_fed_suspend, 1, 1, FED_CHANGE, suspend_opts, "CODE", "suspend a spoke and disable its IdP", 7 },
 	{ "status", cmd_fed_status, 1, 1, DIVE_ARG_SPOKE | FED_READ, NULL, "CODE",
 	  "registration, objects and stack of a spoke", 7 },
-	{ "audit", cmd_fed_audit, 0, 0, FED_READ, NULL, NULL,
+	{ "audit", cmd_fed_audit, 0, 0, FED_READ, audit_opts, NULL,
 	  "compare Keycloak, MongoDB and containers; exit 5 on drift, 1 on error", 7 },
 	{ "reconcile", cmd_fed_reconcile, 0, 0, FED_READ | DIVE_TAKES_LOCK | DIVE_DRY_RUN, reconcile_opts, NULL,
 	  "repair drift toward the MongoDB truth", 7 },

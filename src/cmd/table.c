@@ -12,6 +12,8 @@ const struct dive_group dive_groups[] = {
 	{ "errors", "the error taxonomy and recorded errors", cmd_errors_verbs, NULL },
 	{ "graph", "service dependency graph read from a compose file", NULL, &cmd_graph_verb },
 	{ "images", "container images built locally", cmd_images_verbs, NULL },
+	{ "serve", "metrics, the reconciliation page and scheduled audits over HTTP", NULL, &cmd_serve_verb },
+	{ "metrics", "the Prometheus metrics, once (stdout or a textfile)", NULL, &cmd_metrics_verb },
 	{ "version", "print the version of dive and its libraries", NULL, &cmd_version_verb },
 	{ "help", "show help for a command", NULL, &cmd_help_verb },
 	{ NULL, NULL, NULL, NULL },
