@@ -1,0 +1,58 @@
+# lib_serve.sh - for the scenarios of `dive serve` (t0060-t0062), sourced
+# after lib.sh: start and stop a server of the test's own, free ports,
+# Prometheus targets of the test's own.
+
+# free_port: a TCP port nobody listens on right now (127.0.0.1).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# serve_start LOG ARGS...: dive serve ARGS in the background; waits (bounded)
+# for /healthz on the --listen address (SERVE_URL); sets SERVE_PID.
+serve_start() {
+	local log=$1 i
+	shift
+	"$DIVE" serve "$@" >"$log" 2>&1 &
+	SERVE_PID=$!
+	for i in $(seq 100); do
+		curl -sf -m 2 -o /dev/null "$SERVE_URL/healthz" 2>/dev/null && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || { cat "$log" >&2; fail "dive serve exited at start"; }
+		sleep 0.1
+	done
+	cat "$log" >&2
+	fail "dive serve did not answer /healthz in 10s"
+}
+
+# serve_stop: SIGTERM, then wait (bounded); the exit code lands in SERVE_RC.
+serve_stop() {
+	local i
+	SERVE_RC=
+	[ -n "${SERVE_PID:-}" ] || return 0
+	kill -TERM "$SERVE_PID" 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SERVE_PID" 2>/dev/null; then
+		kill -KILL "$SERVE_PID" 2>/dev/null || true
+		SERVE_RC=killed
+	else
+		wait "$SERVE_PID" 2>/dev/null && SERVE_RC=0 || SERVE_RC=$?
+	fi
+	SERVE_PID=
+}
+
+# prom_target NAME ADDR: let the test env's Prometheus scrape ADDR with the
+# label dive_test=NAME (file_sd); prom_untarget NAME removes it.
+prom_target() {
+	local dir=${DIVE_PROMETHEUS_TARGETS:?run tests/env/up}
+	printf '[{"targets":["%s"],"labels":{"dive_test":"%s"}}]\n' "$2" "$1" >"$dir/.$1.tmp"
+	mv -f "$dir/.$1.tmp" "$dir/$1.json"
+}
+prom_untarget() { rm -f "${DIVE_PROMETHEUS_TARGETS:-/nonexistent}/$1.json"; }
+
+# promq EXPR: the instant query's result as JSON (a list).
+promq() {
+	curl -sf -m 10 --get --data-urlencode "query=$1" "$DIVE_PROMETHEUS_URL/api/v1/query" |
+		python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["data"]["result"]))'
+}
