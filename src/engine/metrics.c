@@ -212,7 +212,7 @@ static void emit_containers(struct mcollect *c, const struct cont_count *v, size
 			continue; /* expected comes from the state store */
 		promtext_family(c->out, fam[f].name, "gauge", fam[f].help);
 		for (i = 0; i < n; i++) {
-			const char *labels[] = { "instance", v[i].instance, "service", v[i].service, NULL };
+			const char *labels[] = { "code", v[i].instance, "service", v[i].service, NULL };
 
 			promtext_sample(c->out, fam[f].name, labels, NULL, NULL,
 					*(const int *)((const char *)&v[i] + fam[f].off));

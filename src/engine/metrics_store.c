@@ -136,27 +136,27 @@ static const char sql_transitions[] =
 
 static const struct mfamily fam_runs = {
 	"dive_runs_total", "counter", "Finished runs by instance, mode and outcome (dive.runs)", sql_runs,
-	{ "instance", "mode", "outcome", NULL },
+	{ "code", "mode", "outcome", NULL },
 };
 static const struct mfamily fam_running = {
 	"dive_runs_in_progress", "gauge", "Runs recorded as running per instance", sql_runs_running,
-	{ "instance", NULL },
+	{ "code", NULL },
 };
 static const struct mfamily fam_run_hist = {
 	"dive_run_duration_seconds", "histogram", "Duration of finished runs (dive.runs)", sql_run_hist,
-	{ "instance", "mode", "outcome", NULL },
+	{ "code", "mode", "outcome", NULL },
 };
 static const struct mfamily fam_run_last = {
 	"dive_run_last_duration_seconds", "gauge", "Duration of the last succeeded run per instance and mode",
-	sql_run_last, { "instance", "mode", NULL },
+	sql_run_last, { "code", "mode", NULL },
 };
 static const struct mfamily fam_phase_hist = {
 	"dive_phase_duration_seconds", "histogram", "Time runs spent in each phase (dive.transitions)", sql_phase_hist,
-	{ "instance", "phase", NULL },
+	{ "code", "phase", NULL },
 };
 static const struct mfamily fam_transitions = {
 	"dive_state_transitions_total", "counter", "State transitions by instance and target state (dive.transitions)",
-	sql_transitions, { "instance", "to_state", NULL },
+	sql_transitions, { "code", "to_state", NULL },
 };
 
 /* --- current state ---------------------------------------------------------------- */
@@ -189,7 +189,7 @@ static void collect_instances(struct mcollect *c)
 		enum dive_state st;
 
 		for (s = 0; s < DIVE_STATE__COUNT; s++) {
-			const char *labels[] = { "instance", code, "state", dive_state_name((enum dive_state)s), NULL };
+			const char *labels[] = { "code", code, "state", dive_state_name((enum dive_state)s), NULL };
 
 			promtext_sample(c->out, state_name, labels, NULL, NULL, !strcmp(cur, labels[3]));
 		}
@@ -199,7 +199,7 @@ static void collect_instances(struct mcollect *c)
 	promtext_family(c->out, "dive_instance_state_changed_timestamp_seconds", "gauge",
 			"When the instance's state last changed (Unix time)");
 	for (i = 0; i < n; i++) {
-		const char *labels[] = { "instance", PQgetvalue(res, i, 0), NULL };
+		const char *labels[] = { "code", PQgetvalue(res, i, 0), NULL };
 
 		promtext_sample(c->out, "dive_instance_state_changed_timestamp_seconds", labels, NULL, NULL,
 				atof(PQgetvalue(res, i, 2)));
@@ -207,7 +207,7 @@ static void collect_instances(struct mcollect *c)
 	promtext_family(c->out, "dive_instance_in_progress_unlocked", "gauge",
 			"1 when the instance is in an in-progress state while no live session holds its lock (a dead run)");
 	for (i = 0; i < n; i++) {
-		const char *labels[] = { "instance", PQgetvalue(res, i, 0), NULL };
+		const char *labels[] = { "code", PQgetvalue(res, i, 0), NULL };
 
 		promtext_sample(c->out, "dive_instance_in_progress_unlocked", labels, NULL, NULL,
 				PQgetvalue(res, i, 3)[0] == 't');
@@ -244,7 +244,7 @@ static void collect_errors(struct mcollect *c)
 		promtext_family(c->out, fam[f].name, fam[f].type, fam[f].help);
 		for (i = 0; i < PQntuples(res); i++) {
 			const struct errcode *e = errcode_find(atoi(PQgetvalue(res, i, 0)));
-			const char *labels[] = { "code", PQgetvalue(res, i, 0), "name", e ? e->name : "UNKNOWN", "severity",
+			const char *labels[] = { "error_code", PQgetvalue(res, i, 0), "error_name", e ? e->name : "UNKNOWN", "severity",
 						 PQgetvalue(res, i, 1), NULL };
 
 			promtext_sample(c->out, fam[f].name, labels, NULL, NULL, atof(PQgetvalue(res, i, fam[f].col)));
@@ -344,7 +344,7 @@ static const char sql_ready_last[] =
 
 static const struct mfamily fam_ready = {
 	"dive_service_ready_seconds", "gauge", "Readiness time of the service in its instance's last deploy",
-	sql_ready_last, { "instance", "kind", "service", NULL },
+	sql_ready_last, { "code", "kind", "service", NULL },
 };
 
 static const char sql_learned[] =

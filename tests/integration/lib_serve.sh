@@ -56,3 +56,52 @@ promq() {
 	curl -sf -m 10 --get --data-urlencode "query=$1" "$DIVE_PROMETHEUS_URL/api/v1/query" |
 		python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["data"]["result"]))'
 }
+
+kc_port() { "$DIVE" spoke ports "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ports"]["keycloak_http"])'; }
+# kc_admin CODE METHOD PATH [JSON]: an admin call with this tree's secret; prints the status.
+kc_admin() {
+	python3 - "$(kc_port "$1")" "$DIVE_INSTANCES_DIR/$(echo "$1" | tr A-Z a-z)/secrets/KEYCLOAK_ADMIN_PASSWORD" "$2" "$3" "${4:-}" <<'EOF'
+import json, sys, urllib.parse, urllib.request, urllib.error
+port, pwfile, method, path, body = sys.argv[1:6]
+base = "http://127.0.0.1:%s" % port
+try:
+    pw = open(pwfile).read().strip()
+    form = urllib.parse.urlencode({"grant_type": "password", "client_id": "admin-cli", "username": "admin",
+                                   "password": pw}).encode()
+    tok = json.load(urllib.request.urlopen(base + "/realms/master/protocol/openid-connect/token", form, timeout=20))
+    req = urllib.request.Request(base + "/admin" + path, data=body.encode() if body else None, method=method,
+                                 headers={"Authorization": "Bearer " + tok["access_token"],
+                                          "Content-Type": "application/json"})
+    print(urllib.request.urlopen(req, timeout=20).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("000")
+EOF
+}
+
+# stacks_usable: the hub and DEU run, and answer with this tree's admin secrets.
+stacks_usable() {
+	"$DIVE" hub status >/dev/null 2>&1 && "$DIVE" spoke status DEU >/dev/null 2>&1 &&
+		[ "$(kc_admin USA GET /realms/master)" = 200 ] && [ "$(kc_admin DEU GET /realms/master)" = 200 ]
+}
+# stacks_ensure: hub up and spoke deploy DEU in the test's state store
+# (runs, steps, transitions, readiness samples of its own).  Stacks that
+# already run with this tree's secrets are kept (unchanged containers are
+# not recreated); others go first, with the hub's volumes, as t0040 starts.
+# Run under the stack lock.
+stacks_ensure() {
+	if ! stacks_usable; then
+		echo "the hub and DEU are not running with this tree's secrets: deploying them from nothing"
+		"$DIVE" hub down --yes >/dev/null 2>&1 || true
+		"$DIVE" spoke clean DEU --yes >/dev/null 2>&1 || true
+		docker volume ls -q --filter label=dive.project=dive-hub | xargs -r docker volume rm >/dev/null 2>&1 || true
+		run images build
+		expect_rc 0
+	fi
+	run hub up
+	expect_rc 0
+	run spoke deploy DEU
+	expect_rc 0
+	stacks_usable || fail "the hub and DEU do not answer after their deploys"
+}
