@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dive/breaker.h"
 #include "dive/error.h"
 #include "dive/promtext.h"
 #include "dive/store.h"
@@ -449,6 +450,7 @@ static int start_daemon(struct serve *s)
 int serve_run(const struct serve_opts *o)
 {
 	struct metrics_opts mo = { o->state_url, o->docker_host, 0, 0, 0 };
+	const struct breaker_config *bcfg;
 	struct serve *s;
 	sigset_t sigs, old;
 	long long next_audit, next_prune;
@@ -457,6 +459,9 @@ int serve_run(const struct serve_opts *o)
 	if (!o->listen.loopback && !o->token)
 		return dive_error_set(DIVE_EUSAGE, "refusing to listen on %s beyond loopback without --token-file",
 				      o->listen.text);
+	/* settings read on first use are read now, before any thread exists */
+	if ((rc = breaker_config_get(&bcfg, "docker")) < 0)
+		return rc;
 	s = xcalloc(1, sizeof(*s));
 	s->o = o;
 	pthread_mutex_init(&s->metrics_mu, NULL);

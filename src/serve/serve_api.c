@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dive/auditlog.h"
 #include "dive/auditrun.h"
@@ -221,6 +222,22 @@ void serve_api_audits(struct serve *s, struct serve_reply *r)
 
 /* --- through fedsync, as the CLI ---------------------------------------------------- */
 
+/*
+ * Everything that goes through fedsync runs one at a time (the scheduled
+ * audit, the plan, a spoke's detail, the actions): wait at most wait_s.
+ */
+static int work_lock(struct serve *s, struct serve_reply *r, int wait_s)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_s;
+	if (pthread_mutex_timedlock(&s->work_mu, &until) == 0)
+		return 0;
+	serve_reply_error(r, 409, "another action or the scheduled audit is running; try again");
+	return -1;
+}
+
 static int sync_open(struct serve *s, struct fedsync **fs, struct store **st, const char *actor)
 {
 	struct fedsync_opts o;
@@ -295,10 +312,13 @@ void serve_api_plan(struct serve *s, struct serve_reply *r, int prune)
 	int rc;
 
 	memset(&rep, 0, sizeof(rep));
+	if (work_lock(s, r, 30) < 0)
+		return;
 	if ((rc = sync_open(s, &fs, &st, "dive serve: plan")) == 0)
 		rc = fedsync_reconcile(fs, &rep, FEDSYNC_DRY_RUN | (prune ? FED_PLAN_PRUNE : 0));
 	fedsync_close(fs);
 	store_close(st);
+	pthread_mutex_unlock(&s->work_mu);
 	report_reply(r, rc, &rep, 1);
 	fedsync_report_release(&rep);
 }
@@ -317,6 +337,8 @@ void serve_api_spoke(struct serve *s, struct serve_reply *r, const char *code)
 		serve_reply_error(r, 400, dive_error_last());
 		return;
 	}
+	if (work_lock(s, r, 30) < 0)
+		return;
 	doc = cJSON_CreateObject();
 	errors = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "code", c->code);
@@ -355,6 +377,7 @@ void serve_api_spoke(struct serve *s, struct serve_reply *r, const char *code)
 	cJSON_AddItemToObject(doc, "errors_reading", errors);
 	fedsync_close(fs);
 	store_close(st);
+	pthread_mutex_unlock(&s->work_mu);
 	serve_reply_json(r, 200, doc);
 }
 
@@ -438,10 +461,8 @@ void serve_api_action(struct serve *s, struct serve_reply *r, const char *verb, 
 		serve_reply_error(r, 400, "the reason is longer than 256 bytes");
 		goto out;
 	}
-	if (pthread_mutex_trylock(&s->work_mu) != 0) {
-		serve_reply_error(r, 409, "another action or the scheduled audit is running; try again");
+	if (work_lock(s, r, 30) < 0)
 		goto out;
-	}
 	snprintf(actor, sizeof(actor), "dive serve (page): %s%s%s%s", verb, prune ? " --prune" : "", c ? " " : "",
 		 c ? c->code : "");
 	if ((rc = sync_open(s, &fs, &st, actor)) == 0) {

@@ -90,7 +90,7 @@ compare() {
 		p=$(promq "$pq" | python3 -c '
 import json,sys
 for r in json.load(sys.stdin):
-    v = round(float(r["value"][1]), 3); print(" ".join(x for k, x in sorted(r["metric"].items()) if k != "dive_test"), int(v) if v == int(v) else v)' | sort)
+    v = round(float(r["value"][1]), 3); print(" ".join(x for k, x in sorted(r["metric"].items()) if k not in ("dive_test", "__name__", "instance", "job")), int(v) if v == int(v) else v)' | sort)
 		s=$(sql "$sq" | tr '|' ' ' | sort)
 		[ "$p" = "$s" ] && break
 		sleep 1
