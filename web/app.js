@@ -78,6 +78,7 @@ function fleetCodes(st) {
 
 function renderFleet(st) {
   const inst = Object.fromEntries((st.instances || []).map((i) => [i.code, i]));
+  const audited = !!(st.audit && st.audit.ok);
   const find = Object.fromEntries(((st.audit && st.audit.findings) || []).map((f) => [f.code, f]));
   const rows = [];
   for (const code of fleetCodes(st)) {
@@ -87,14 +88,16 @@ function renderFleet(st) {
     const healthy = svcs.filter((s) => s.healthy).length;
     const drift = f ? f.drift.map((d) => d.kind) : [];
     const actions = f ? f.actions : [];
+    const name = el('b', code);
+    if (i && i.name) name.title = i.name;
     const tr = row([
-      el('b', code),
+      name,
       i ? pill(i.state, stateKind(i.state)) : el('span', '-', 'note'),
       svcs.length ? pill(healthy + '/' + svcs.length, healthy === svcs.length ? 'ok' : healthy ? 'warn' : 'bad') : '-',
       f && f.registration ? f.registration : '-',
       f ? f.idp : '-',
       f ? f.stack : '-',
-      drift.length ? el('span', drift.join(', '), 'drift') : el('span', 'in sync', 'note'),
+      drift.length ? el('span', drift.join(', '), 'drift') : el('span', audited ? 'in sync' : 'not audited yet', 'note'),
       actions.length ? actions.join('; ') : '-',
     ]);
     tr.id = 'row-' + code;
