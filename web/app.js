@@ -10,6 +10,8 @@ let csrf = null;
 let signedIn = false;
 let selected = null;
 let pending = null;
+let canSignIn = false;
+const PHASES = { initializing: 'init', deploying: 'deploy', configuring: 'config', verifying: 'verify', rolling_back: 'rollback' };
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -140,7 +142,7 @@ function renderSide(st) {
   fill($('runs'), (st.runs || []).map((r) => row([
     '#' + r.id, r.code, r.mode, pill(r.outcome, r.outcome === 'succeeded' ? 'ok' : r.outcome === 'running' ? 'warn' : 'bad'),
     (r.ms / 1000).toFixed(1) + 's',
-    Object.entries(r.phases_ms || {}).map(([p, ms]) => p.toLowerCase().slice(0, 6) + ' ' + (ms / 1000).toFixed(1) + 's').join(' · '),
+    Object.entries(r.phases_ms || {}).map(([p, ms]) => (PHASES[p.toLowerCase()] || p.toLowerCase()) + ' ' + (ms / 1000).toFixed(1) + 's').join(' · '),
   ])), 'no run recorded');
   fill($('errors'), (st.errors || []).map((e) => {
     const tr = row([e.at ? e.at.slice(0, 19).replace('T', ' ') : '', e.code + ' ' + e.name, e.instance || '', e.message, e.remediation]);
@@ -196,9 +198,10 @@ async function openDetail(code, quiet) {
 function setSession(s) {
   signedIn = !!s.signed_in;
   csrf = s.csrf || null;
-  $('signin').hidden = signedIn || !s.can_sign_in;
+  if ('can_sign_in' in s) canSignIn = !!s.can_sign_in;
+  $('signin').hidden = signedIn || !canSignIn;
   $('who').hidden = !signedIn;
-  $('readonly').hidden = s.can_sign_in;
+  $('readonly').hidden = canSignIn;
   for (const id of ['apply', 'prune', 'approve', 'suspend']) $(id).disabled = !signedIn;
 }
 

@@ -255,6 +255,7 @@ static void do_login(struct serve *s, struct serve_reply *r, struct MHD_Connecti
 	ans = cJSON_CreateObject();
 	cJSON_AddBoolToObject(ans, "ok", 1);
 	cJSON_AddBoolToObject(ans, "signed_in", 1);
+	cJSON_AddBoolToObject(ans, "can_sign_in", 1);
 	cJSON_AddStringToObject(ans, "csrf", mine);
 	serve_note(s, "operator signed in");
 	serve_reply_json(r, 200, ans);
