@@ -1,6 +1,7 @@
 /* promtext.c - the Prometheus text exposition format (see promtext.h). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dive/promtext.h"
@@ -13,8 +14,12 @@ void promtext_format_value(char out[32], double v)
 		snprintf(out, 32, "%s", v > 0 ? "+Inf" : "-Inf");
 	else if (v == floor(v) && fabs(v) < 9.007199254740992e15)
 		snprintf(out, 32, "%.0f", v);
-	else
-		snprintf(out, 32, "%.17g", v);
+	else {
+		/* the shortest of 15 or 17 digits that reads back as v */
+		snprintf(out, 32, "%.15g", v);
+		if (strtod(out, NULL) != v)
+			snprintf(out, 32, "%.17g", v);
+	}
 }
 
 /* HELP text: backslash and newline escaped. */

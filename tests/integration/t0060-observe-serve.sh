@@ -65,7 +65,7 @@ expect_rc 2
 expect_err "is not a directory"
 
 # a slow state store: the statement timeout ends the store part, the scrape answers
-psql -qX "$DIVE_STATE_URL" -c "BEGIN; LOCK TABLE dive.runs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 &
+PGAPPNAME=t0060-locker psql -qX "$DIVE_STATE_URL" -c "BEGIN; LOCK TABLE dive.runs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 &
 LOCKER=$!
 for _ in $(seq 50); do
 	[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'runs' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && break
@@ -79,6 +79,13 @@ expect_out 'dive_scrape_error{source="state_store"} 1'
 expect_out 'dive_instance_state'   # what came before the blocked table still came
 [ "$took" -lt 20 ] || fail "a blocked store held the scrape for ${took}s"
 kill "$LOCKER" 2>/dev/null; wait "$LOCKER" 2>/dev/null; LOCKER=
+sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 't0060-locker'" >/dev/null
+
+# an engine that cannot be reached: the engine part is an error, the rest is there
+run --docker-host unix:///nonexistent/docker.sock metrics
+expect_rc 0
+expect_out 'dive_scrape_error{source="engine"} 1'
+expect_out 'dive_scrape_error{source="state_store"} 0'
 
 # --- bind rules and the token -----------------------------------------------------------
 PORT=$(free_port)
@@ -174,4 +181,13 @@ for _ in $(seq 50); do kill -0 "$EV" 2>/dev/null || break; sleep 0.1; done
 ! kill -0 "$EV" 2>/dev/null || fail "the event stream outlived the server"
 grep -q '^event: hello' "$TMP/events" || fail "the event stream said hello"
 expect_eq "$(grep -c 'stopping (SIGTERM)' "$TMP/serve.log")" "1"
+expect_eq "$(grep -c 'reconcile --prune' "$TMP/serve.log")" "0" "no scheduled prune by default"
+
+# --prune-interval: the scheduled reconcile --prune runs (and fails here: no secrets), then an audit
+PORT=$(free_port)
+SERVE_URL="http://127.0.0.1:$PORT"
+serve_start "$TMP/serve-prune.log" --listen "127.0.0.1:$PORT" --audit-interval off --prune-interval 1s
+for _ in $(seq 50); do grep -q 'scheduled reconcile --prune' "$TMP/serve-prune.log" && break; sleep 0.1; done
+serve_stop
+expect_eq "$(grep -c 'scheduled reconcile --prune failed' "$TMP/serve-prune.log")" "1" "the scheduled prune ran once"
 done_ok
