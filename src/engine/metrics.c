@@ -105,7 +105,8 @@ static int connect_store(struct metrics *m)
 	const char *params[1] = { ms };
 	int rc;
 
-	if (m->conn && PQstatus(m->conn) == CONNECTION_OK)
+	/* a connection the server ended (restart, failover) is opened again */
+	if (m->conn && PQstatus(m->conn) == CONNECTION_OK && pg_command(m->conn, "SELECT 1") == 0)
 		return 0;
 	pg_close(m->conn);
 	m->conn = NULL;

@@ -44,6 +44,13 @@ static const char sql_checks[] =
 	"  WHERE s.run_id = (SELECT id FROM dive.runs WHERE code = $1 ORDER BY id DESC LIMIT 1)"
 	"   AND s.phase = 'verification' ORDER BY s.id LIMIT 200) x";
 
+/* A long-lived connection the server ended (restart, failover) is opened again before use. */
+static void store_fresh(struct store *st)
+{
+	if (PQstatus(st->conn) != CONNECTION_OK || pg_command(st->conn, "SELECT 1") < 0)
+		PQreset(st->conn);
+}
+
 /* The first column of a one-row JSON answer, parsed. */
 static int query_json(struct store *st, cJSON **out, const char *sql, int n, const char *const *params)
 {
@@ -179,8 +186,7 @@ void serve_api_state(struct serve *s, struct serve_reply *r)
 
 	cJSON_AddBoolToObject(doc, "can_sign_in", s->auth.token != NULL);
 	pthread_mutex_lock(&s->read_mu);
-	if (PQstatus(s->read->conn) != CONNECTION_OK)
-		PQreset(s->read->conn);
+	store_fresh(s->read);
 	v = instances_json(s->read, &rc);
 	add_or_error(doc, errors, "instances", rc, v);
 	rc = query_json(s->read, &v, sql_runs, 0, NULL);
@@ -191,6 +197,7 @@ void serve_api_state(struct serve *s, struct serve_reply *r)
 	add_or_error(doc, errors, "breakers", rc, v);
 	rc = errlog_recent(s->read, &v, 0, 30);
 	add_or_error(doc, errors, "errors", rc, v);
+	v = NULL;
 	rc = auditlog_list(s->read, &audits, 1, 1);
 	if (rc == 0) {
 		v = cJSON_DetachItemFromArray(audits, 0);
@@ -395,6 +402,7 @@ int serve_audit_now(struct serve *s, struct store *st, const char *trigger)
 	o.instances_dir = s->o->instances_dir;
 	o.secrets_spec = s->o->secrets_spec;
 	o.actor = "dive serve: audit";
+	store_fresh(st);
 	rc = audit_run(&o, trigger, &sum);
 	if (rc < 0)
 		serve_note(s, "audit (%s) failed: %s", trigger, dive_error_last());
@@ -418,6 +426,7 @@ int serve_prune_now(struct serve *s, struct store *st)
 	o.instances_dir = s->o->instances_dir;
 	o.secrets_spec = s->o->secrets_spec;
 	o.actor = "dive serve: scheduled reconcile --prune";
+	store_fresh(st);
 	if ((rc = fedsync_open(&fs, &o)) == 0)
 		rc = fedsync_reconcile(fs, &rep, FED_PLAN_PRUNE);
 	fedsync_close(fs);

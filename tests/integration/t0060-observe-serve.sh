@@ -148,6 +148,19 @@ expect_eq "$(json_get 'd["reports"][0]["ok"], d["reports"][0]["trigger"]')" "(Fa
 T_CHECKS=$((T_CHECKS + 1))
 curl -s "$SERVE_URL/metrics" | grep -q '^dive_audits_total{outcome="error"} [1-9]' || fail "dive_audits_total counts the failed audit"
 
+# the state store ends every session of the server (a restart): the next requests open them again
+sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+n0=$(sql "SELECT count(*) FROM dive.audit_reports")
+expect_eq "$(curl -s "$SERVE_URL/api/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"] is not None)')" "True" "reads after the sessions ended"
+T_CHECKS=$((T_CHECKS + 1))
+curl -s "$SERVE_URL/metrics" | grep -q '^dive_scrape_error{source="state_store"} 0' || fail "the scrape after the sessions ended"
+for _ in $(seq 100); do
+	[ "$(sql "SELECT count(*) FROM dive.audit_reports")" -gt "$n0" ] && break
+	sleep 0.1
+done
+T_CHECKS=$((T_CHECKS + 1))
+[ "$(sql "SELECT count(*) FROM dive.audit_reports")" -gt "$n0" ] || fail "the scheduled audits record again after the sessions ended"
+
 reports() { sql "SELECT count(*) FROM dive.audit_reports WHERE trigger = 'action'"; }
 before=$(reports)
 post() { curl -s -o "$TMP/post" -w '%{http_code}' -b "$TMP/jar" -c "$TMP/jar" -H 'Content-Type: application/json' "$@"; }
