@@ -99,7 +99,8 @@ function renderFleet(st) {
       f && f.registration ? f.registration : '-',
       f ? f.idp : '-',
       f ? f.stack : '-',
-      drift.length ? el('span', drift.join(', '), 'drift') : el('span', audited ? 'in sync' : 'not audited yet', 'note'),
+      drift.length ? el('span', drift.join(', '), 'drift')
+        : el('span', code === 'USA' && !f ? 'the hub (not federated)' : audited ? 'in sync' : 'not audited yet', 'note'),
       actions.length ? actions.join('; ') : '-',
     ]);
     tr.id = 'row-' + code;
