@@ -23,6 +23,11 @@ extern const struct dive_verb cmd_certs_verbs[];
 extern const struct dive_verb cmd_graph_verb;
 extern const struct dive_verb cmd_version_verb;
 extern const struct dive_verb cmd_help_verb;
+extern const struct dive_verb cmd_serve_verb;
+extern const struct dive_verb cmd_metrics_verb;
+
+/* `dive federation audit --history` (cmd_audit_history.c). */
+int cmd_audit_history(struct dive_ctx *ctx, const struct dive_inv *inv);
 
 /* What hub and spoke share (cmd_stack.c). */
 #include "dive/stack.h"

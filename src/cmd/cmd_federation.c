@@ -539,6 +539,9 @@ static int cmd_fed_audit(struct dive_ctx *ctx, const struct dive_inv *inv)
 	size_t i;
 	int rc, k;
 
+	if (dive_opt_given(inv, "history"))
+		return cmd_audit_history(ctx, inv);
+
 	if ((rc = audit_now(ctx, inv, &a)) < 0) {
 		fed_audit_release(&a);
 		/* never a false "in sync": an unreadable layer is an error */
@@ -767,6 +770,9 @@ static const struct dive_opt unregister_opts[] = {
 
 static const struct dive_opt audit_opts[] = {
 	{ .name = "logins", .type = DIVE_OPT_BOOL, .help = "also walk a real federated login each way per approved spoke" },
+	{ .name = "history", .type = DIVE_OPT_BOOL, .help = "list the audits dive serve recorded instead of auditing now" },
+	{ .name = "limit", .type = DIVE_OPT_INT, .arg = "N", .help = "with --history: the N newest reports (default 20)",
+	  .min = 1, .max = 1000 },
 	DIVE_OPT_END,
 };
 

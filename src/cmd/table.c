@@ -15,6 +15,8 @@ const struct dive_group dive_groups[] = {
 	{ "images", "container images built locally", cmd_images_verbs, NULL },
 	{ "engine", "Docker engines besides the local one, over mutual TLS", cmd_engine_verbs, NULL },
 	{ "certs", "the deployment's certificate authority for engine TLS", cmd_certs_verbs, NULL },
+	{ "serve", "metrics, the reconciliation page and scheduled audits over HTTP", NULL, &cmd_serve_verb },
+	{ "metrics", "the Prometheus metrics, once (stdout or a textfile)", NULL, &cmd_metrics_verb },
 	{ "version", "print the version of dive and its libraries", NULL, &cmd_version_verb },
 	{ "help", "show help for a command", NULL, &cmd_help_verb },
 	{ NULL, NULL, NULL, NULL },

@@ -230,15 +230,15 @@ static const struct errcode errcode_table[] = {
 	ROW(AUTH_FLOW, FEDERATION, HIGH, RECOVERABLE,
 	  "a real login through a federated identity provider failed at a named step (broker callback, token, ...)",
 	  "dive federation reconcile && dive spoke verify CODE"),
-	ROW(POLICY_DISTRIBUTION, FEDERATION, HIGH, RECOVERABLE,
-	  "the hub's policy or trusted issuers did not reach a spoke's OPA, or its decisions are not the expected ones",
-	  "dive policy publish && dive spoke verify CODE"),
 	ROW(API_HEALTH, HEALTH, MEDIUM, RECOVERABLE,
 	  "the backend API's health endpoint did not answer OK",
 	  "dive spoke status CODE"),
 	ROW(DATABASE_CHECK, HEALTH, HIGH, RECOVERABLE,
 	  "a database of the stack (PostgreSQL, MongoDB) failed its check",
 	  "dive spoke status CODE"),
+	ROW(POLICY_DISTRIBUTION, FEDERATION, HIGH, RECOVERABLE,
+	  "the hub's policy or trusted issuers did not reach a spoke's OPA, or its decisions are not the expected ones",
+	  "dive policy publish && dive spoke verify CODE"),
 
 	/* 15xx run control */
 	ROW(INTERNAL, INTERNAL, CRITICAL, PERMANENT,

@@ -6,7 +6,7 @@ REPO_DIR="$(cd "$ENV_DIR/../.." && pwd)"
 CACHE="${DIVE_TESTENV_CACHE:-/var/cache/dive-testenv}"
 RUN="${DIVE_TESTENV_RUN:-/var/tmp/dive-testenv}"
 
-ALL_SERVERS=(dockerd postgres ferretdb opa keycloak image opal)
+ALL_SERVERS=(dockerd postgres ferretdb opa keycloak image opal prometheus)
 
 # Fixed ports, loopback only.
 PG_PORT=55432
@@ -14,6 +14,7 @@ MONGO_PORT=57017
 KC_HTTP_PORT=58080
 KC_MGMT_PORT=59000
 OPA_PORT=58181
+PROM_PORT=59090
 DOCKER_SOCK=/var/run/docker.sock
 BASE_IMAGE_REPO=dive/base
 BASE_IMAGE_TAG=local
@@ -25,6 +26,7 @@ FERRETDB_VERSION=v1.24.0   # pinned in tools/ferretdb/go.mod
 OPA_VERSION="${DIVE_TESTENV_OPA_VERSION:-v1.22.3}"
 KC26_VERSION=26.7.3        # needs Java 21+ (runs on Temurin 25)
 KC25_VERSION=25.0.6        # last line that still runs on Java 17
+PLAYWRIGHT_VERSION=1.65.1  # playwright-core from npm; drives Debian's chromium
 
 export PATH="/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
@@ -36,6 +38,7 @@ expected_cmd() {
     postgres) echo '(^|/)postgres( |$)' ;;
     ferretdb) echo '(^|/)ferretdb .*-listen-addr' ;;
     opa)      echo '(^|/)opa run ' ;;
+    prometheus) echo '(^|/)prometheus .*--web.listen-address' ;;
     keycloak) echo 'io\.quarkus\.bootstrap\.runner\.QuarkusEntryPoint|/kc\.sh' ;;
     *)        return 1 ;;
   esac

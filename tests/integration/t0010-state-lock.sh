@@ -120,7 +120,7 @@ printf 'state=COMPLETE\ntimestamp=2026-01-17T03:07:00Z\nversion=2.0\nreason=depl
 printf 'state=DEPLOYING\ntimestamp=2026-01-17T03:08:00Z\n' >"$legacy/nld.state"
 printf 'garbage without equals\n' >"$legacy/bel.state"
 printf 'state=COMPLETE\n' >"$legacy/xyz.state"
-before=$(ls -la "$legacy" | md5sum)
+before=$(find "$legacy" -printf "%p %s %T@ %m\n" | sort | md5sum)
 run state import-legacy "$legacy" --json
 expect_rc 1
 expect_json
@@ -132,7 +132,7 @@ run state import-legacy "$legacy" --json
 expect_eq "$(json_get 'len(d["imported"])')" "0"
 expect_eq "$(json_get 'len(d["skipped"])')" "2"
 expect_eq "$(sql "SELECT count(*) FROM dive.transitions WHERE actor = 'import-legacy'")" "2"
-expect_eq "$(ls -la "$legacy" | md5sum)" "$before" "import wrote nothing into the directory"
+expect_eq "$(find "$legacy" -printf "%p %s %T@ %m\n" | sort | md5sum)" "$before" "import wrote nothing into the directory"
 rm -rf "$legacy"
 
 # files that cannot be read are reported, never hang or crash the import:

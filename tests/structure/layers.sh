@@ -3,7 +3,7 @@
 #
 #   tests/structure/layers.sh SOURCE_DIR [OBJECT_DIR]
 #
-# Layers, highest first: main.c -> src/cmd -> src/cli -> src/engine ->
+# Layers, highest first: main.c -> src/cmd -> src/cli -> src/serve -> src/engine ->
 # src/client -> src/model -> src/core (STYLE.md).  Two checks:
 #
 #  1. includes: a file may include the header of its own layer or a lower
@@ -21,7 +21,7 @@ src=${1:?usage: layers.sh SOURCE_DIR [OBJECT_DIR]}
 obj=${2:-}
 cd "$src" || exit 2
 
-declare -A RANK=([core]=0 [model]=1 [client]=2 [engine]=3 [cli]=4 [cmd]=5 [main]=6)
+declare -A RANK=([core]=0 [model]=1 [client]=2 [engine]=3 [serve]=4 [cli]=5 [cmd]=6 [main]=7)
 
 # The layer of a source path: src/<layer>/... or src/main.c.
 layer_of_path() {
@@ -91,7 +91,7 @@ if [ -n "$obj" ]; then
 		if (p == "src/main.c") return "main"
 		q = substr(p, 5); return substr(q, 1, index(q, "/") - 1)
 	}
-	BEGIN { split("core model client engine cli cmd main", L, " "); for (i in L) R[L[i]] = i }
+	BEGIN { split("core model client engine serve cli cmd main", L, " "); for (i in L) R[L[i]] = i }
 	NR == FNR { def[$1] = $2; kind[$1] = $3; next }
 	($1 in def) && def[$1] != $2 {
 		from = $2; to = def[$1]; sym = $1
@@ -111,7 +111,7 @@ if [ -n "$obj" ]; then
 fi
 
 if [ "$bad" -gt 0 ]; then
-	echo "layers: $bad finding(s); calls go down: cmd -> cli -> engine -> client -> model -> core"
+	echo "layers: $bad finding(s); calls go down: cmd -> cli -> serve -> engine -> client -> model -> core"
 	exit 1
 fi
 echo "layers: ok"

@@ -521,6 +521,7 @@ static void graph__json_shows_timeouts_and_health_but_never_a_secret(void **stat
 	interp_table_set(&secrets, "KEYCLOAK_ADMIN_PASSWORD", "pw-very-secret", 0);
 	interp_table_set(&secrets, "KEYCLOAK_CLIENT_SECRET", "pw-very-secret", 0);
 	interp_table_set(&secrets, "AUTH_SECRET", "pw-very-secret", 0);
+	interp_table_set(&secrets, "SPOKE_OPAL_TOKEN", "pw-very-secret", 0);
 	assert_int_equal(stack_path(&path, STACK_SPOKE), 0);
 	assert_int_equal(stack_env_for(&inst, country_find("POL")), 0);
 	interp_env_table(&env, &secrets, &inst);
