@@ -142,6 +142,14 @@ int fedsync_suspend(struct fedsync *fs, struct fedsync_report *out, const struct
 int fedsync_unregister(struct fedsync *fs, struct fedsync_report *out, const struct dive_country *c,
 		       const char *reason, unsigned flags);
 
+/*
+ * A federation client's secret was replaced in the provider (dive secrets
+ * rotate): verbs on this handle then write it to both sides, the client
+ * (whose secret is compared anyway) and the other side's IdP, whose secret
+ * Keycloak never shows.  owner holds key ("FEDERATION_<OWNER>_<USER>_SECRET").
+ */
+void fedsync_secret_replaced(struct fedsync *fs, const char *owner, const char *key);
+
 /* Every layer, read now, classified.  A layer that cannot be read is an error. */
 int fedsync_audit(struct fedsync *fs, struct fed_audit *out);
 

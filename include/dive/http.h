@@ -7,7 +7,8 @@
  * keycloak, opa) take a struct http_transport so tests can swap in a fake.
  *
  * Errors: DIVE_EUNAVAIL (cannot connect), DIVE_ETIMEOUT, DIVE_ETOOBIG,
- * DIVE_EFAIL (other transport errors).  An HTTP status is not an error at
+ * DIVE_EFAIL (other transport errors; resp->tls_failed when TLS failed:
+ * peers are always verified, there is no option to turn that off).  An HTTP status is not an error at
  * this layer: the caller reads resp->status.
  */
 #ifndef DIVE_HTTP_H
@@ -31,11 +32,13 @@ struct http_req {
 	long timeout_ms;             /* 0: HTTP_DEFAULT_TIMEOUT_MS */
 	long connect_timeout_ms;     /* 0: HTTP_DEFAULT_CONNECT_MS */
 	size_t max_body;             /* 0: HTTP_DEFAULT_MAX_BODY */
+	const char *ca_file;         /* https: verify the peer against these CAs (NULL: the system's) */
 };
 
 struct http_resp {
 	long status;
 	struct dive_buf body;
+	int tls_failed;              /* the transport error was TLS: handshake or certificate verification */
 };
 
 struct http_transport {

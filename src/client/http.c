@@ -37,6 +37,7 @@ static int curl_perform(struct http_transport *t, const struct http_req *req, st
 		return dive_error_set(DIVE_EFAIL, "cannot initialise libcurl");
 	dive_buf_init(&resp->body, req->max_body ? req->max_body : HTTP_DEFAULT_MAX_BODY);
 	resp->status = 0;
+	resp->tls_failed = 0;
 	sink.buf = &resp->body;
 	sink.overflow = 0;
 
@@ -51,6 +52,8 @@ static int curl_perform(struct http_transport *t, const struct http_req *req, st
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (req->unix_socket)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
+	if (req->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
 	if (req->method && strcmp(req->method, "GET"))
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->body) {
@@ -77,6 +80,8 @@ static int curl_perform(struct http_transport *t, const struct http_req *req, st
 				    req->unix_socket ? " via " : "", req->unix_socket ? req->unix_socket : "",
 				    curl_easy_strerror(cc));
 	} else {
+		resp->tls_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
+				   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM;
 		rc = dive_error_set(DIVE_EFAIL, "request to '%s' failed: %s", req->url, curl_easy_strerror(cc));
 	}
 	dive_debug("http %s %s -> %ld (%d)", req->method ? req->method : "GET", req->url, resp->status, rc);

@@ -12,6 +12,7 @@ const struct dive_group dive_groups[] = {
 	{ "errors", "the error taxonomy and recorded errors", cmd_errors_verbs, NULL },
 	{ "graph", "service dependency graph read from a compose file", NULL, &cmd_graph_verb },
 	{ "images", "container images built locally", cmd_images_verbs, NULL },
+	{ "secrets", "an instance's secrets in the provider (DIVE_SECRETS): list, rotate, import", cmd_secrets_verbs, NULL },
 	{ "version", "print the version of dive and its libraries", NULL, &cmd_version_verb },
 	{ "help", "show help for a command", NULL, &cmd_help_verb },
 	{ NULL, NULL, NULL, NULL },
