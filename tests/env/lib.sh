@@ -6,7 +6,7 @@ REPO_DIR="$(cd "$ENV_DIR/../.." && pwd)"
 CACHE="${DIVE_TESTENV_CACHE:-/var/cache/dive-testenv}"
 RUN="${DIVE_TESTENV_RUN:-/var/tmp/dive-testenv}"
 
-ALL_SERVERS=(dockerd postgres ferretdb opa keycloak image)
+ALL_SERVERS=(dockerd postgres ferretdb opa keycloak vault image)
 
 # Fixed ports, loopback only.
 PG_PORT=55432
@@ -14,6 +14,8 @@ MONGO_PORT=57017
 KC_HTTP_PORT=58080
 KC_MGMT_PORT=59000
 OPA_PORT=58181
+VAULT_PORT=58200       # plain HTTP (loopback)
+VAULT_TLS_PORT=58201   # the same server over TLS, certificate from the test CA
 DOCKER_SOCK=/var/run/docker.sock
 BASE_IMAGE_REPO=dive/base
 BASE_IMAGE_TAG=local
@@ -22,6 +24,7 @@ PGBIN=/usr/lib/postgresql/15/bin
 
 # Versions (see README.md for why).
 FERRETDB_VERSION=v1.24.0   # pinned in tools/ferretdb/go.mod
+VAULT_VERSION=v1.14.2      # pinned in tools/vault/go.mod
 OPA_VERSION="${DIVE_TESTENV_OPA_VERSION:-v1.22.3}"
 KC26_VERSION=26.7.3        # needs Java 21+ (runs on Temurin 25)
 KC25_VERSION=25.0.6        # last line that still runs on Java 17
@@ -36,6 +39,7 @@ expected_cmd() {
     postgres) echo '(^|/)postgres( |$)' ;;
     ferretdb) echo '(^|/)ferretdb .*-listen-addr' ;;
     opa)      echo '(^|/)opa run ' ;;
+    vault)    echo '(^|/)vault server ' ;;
     keycloak) echo 'io\.quarkus\.bootstrap\.runner\.QuarkusEntryPoint|/kc\.sh' ;;
     *)        return 1 ;;
   esac
