@@ -8,8 +8,10 @@
 #include "dive/error.h"
 #include "dive/fedsync.h"
 #include "dive/guard.h"
+#include "dive/lock.h"
 #include "dive/secretops.h"
 #include "dive/secrets.h"
+#include "dive/store.h"
 #include "secretops_priv.h"
 
 #define ROTATE_BYTES 24   /* 48 hex digits, as generated secrets are */
@@ -137,6 +139,21 @@ static int apply_federation(const struct secretops_opts *o, const struct dive_co
 	return rc;
 }
 
+static int lock_free_now(const struct secretops_opts *o, const struct dive_country *c)
+{
+	struct lock_request req = { o->actor, "rotating a secret", o->lock_wait_ms, 0 };
+	struct dive_lock *l = NULL;
+	char name[32];
+	int rc;
+
+	if (!o->store)
+		return 0;
+	lock_name_instance(name, c->code);
+	rc = lock_acquire(&l, o->store->url, name, &req, NULL);
+	lock_release(l);
+	return rc;
+}
+
 int secretops_rotate(const struct secretops_opts *o, const struct dive_country *c, const char *key, cJSON **out)
 {
 	struct secrets_provider *p = NULL;
@@ -186,6 +203,12 @@ int secretops_rotate(const struct secretops_opts *o, const struct dive_country *
 		dive_error_set_code(ERRC_SECRET_MISSING);
 	}
 	if (rc < 0 || o->dry_run)
+		goto out;
+	/*
+	 * A run in progress on the instance would start with the old value:
+	 * refuse before writing.  The deploy takes the lock again for itself.
+	 */
+	if (!fed && (rc = lock_free_now(o, c)) < 0)
 		goto out;
 	if ((rc = secrets_random_hex(hex, ROTATE_BYTES)) < 0)
 		goto out;

@@ -65,7 +65,7 @@ int secretops_federation_key(const char *key, const struct dive_country *c, cons
 	char a[4], b[4];
 	const struct dive_country *ca, *cb;
 
-	if (strlen(key) != 24 || strncmp(key, "FEDERATION_", 11) || key[14] != '_' || strcmp(key + 18, "_SECRET"))
+	if (strlen(key) != 25 || strncmp(key, "FEDERATION_", 11) || key[14] != '_' || strcmp(key + 18, "_SECRET"))
 		return 0;
 	memcpy(a, key + 11, 3);
 	memcpy(b, key + 15, 3);
@@ -352,8 +352,11 @@ int secretops_import(const struct secretops_opts *o, const struct dive_country *
 	dive_buf_init(&text, IMPORT_FILE_MAX);
 	if ((rc = secretops_stack_load(&st, c)) < 0)
 		goto out;
-	if ((rc = dive_file_read(&text, file, IMPORT_FILE_MAX, "the secrets export")) < 0)
+	if ((rc = dive_file_read(&text, file, IMPORT_FILE_MAX, "the secrets export")) < 0) {
+		/* a file named on the command line: bad input, nothing was changed */
+		rc = dive_error_set(DIVE_EUSAGE, "%s", dive_error_last());
 		goto out;
+	}
 	if ((rc = parse_export(e, text.ptr ? text.ptr : "", text.len, file, c, &st)) < 0)
 		goto out;
 	if ((rc = guard_secrets_open(&p, o->spec, o->instances_dir, o->store)) < 0)

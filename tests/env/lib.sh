@@ -16,6 +16,7 @@ KC_MGMT_PORT=59000
 OPA_PORT=58181
 VAULT_PORT=58200       # plain HTTP (loopback)
 VAULT_TLS_PORT=58201   # the same server over TLS, certificate from the test CA
+VAULT_CLUSTER_PORT=58203  # and 58204: Vault's cluster listeners (unused by one node, but bound)
 DOCKER_SOCK=/var/run/docker.sock
 BASE_IMAGE_REPO=dive/base
 BASE_IMAGE_TAG=local
