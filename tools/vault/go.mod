@@ -9,7 +9,9 @@
 //
 // v1.14.2 is the newest v1.14 release whose api and sdk directories are
 // published modules (api v1.9.2, sdk v0.9.2); later 1.14 patch releases
-// build against unpublished sdk commits, which the module proxy refuses.
+// build against sdk commits the module proxy refuses.  The published sdk
+// v0.9.2 is not quite the tree v1.14.2 shipped with: main.go repairs the one
+// difference that shows (see there).
 module dive.local/tools/vault
 
 go 1.22
@@ -24,7 +26,10 @@ replace github.com/hashicorp/vault/api/auth/userpass => github.com/hashicorp/vau
 
 replace github.com/hashicorp/vault/sdk => github.com/hashicorp/vault/sdk v0.9.2
 
-require github.com/hashicorp/vault v1.14.2
+require (
+	github.com/hashicorp/vault v1.14.2
+	github.com/hashicorp/vault/sdk v0.9.2
+)
 
 require (
 	cloud.google.com/go v0.110.2 // indirect
@@ -282,7 +287,6 @@ require (
 	github.com/hashicorp/vault-plugin-secrets-terraform v0.7.1 // indirect
 	github.com/hashicorp/vault/api v1.9.2 // indirect
 	github.com/hashicorp/vault/api/auth/kubernetes v0.4.1 // indirect
-	github.com/hashicorp/vault/sdk v0.9.2 // indirect
 	github.com/hashicorp/vault/vault/hcp_link/proto v0.0.0-20230201201504-b741fa893d77 // indirect
 	github.com/hashicorp/vic v1.5.1-0.20190403131502-bbfe86ec9443 // indirect
 	github.com/hashicorp/yamux v0.1.1 // indirect
