@@ -14,7 +14,10 @@
  *               configuration phase and re-runs its verification phase
  *             FEDERATION_<A>_<B>_SECRET: both sides of that federation
  *               (fedsync_approve with the secret marked replaced): the
- *               client in A's realm and B's IdP that signs in with it
+ *               client in A's realm and B's IdP that signs in with it;
+ *               then the spoke's verification phase (deploy_run from
+ *               DIVE_PHASE_VERIFICATION), which gains the federated login
+ *               check with issue 11
  *             secrets a service keeps in its data volume since its first
  *               start (database and admin passwords) are refused, with the
  *               reason: changing the variable would lock the service out

@@ -60,7 +60,8 @@ static cJSON *services_using(const struct secretops_stack *st, const char *key)
 	return list;
 }
 
-static int apply_redeploy(const struct secretops_opts *o, const struct dive_country *c, cJSON *doc)
+/* A deploy of c from from_phase (-1: all of it), its services and checks added to doc. */
+static int apply_redeploy(const struct secretops_opts *o, const struct dive_country *c, int from_phase, cJSON *doc)
 {
 	struct deploy_opts d = { 0 };
 	struct deploy_report rep;
@@ -72,7 +73,7 @@ static int apply_redeploy(const struct secretops_opts *o, const struct dive_coun
 	d.country = c;
 	d.mode = "deploy";
 	d.actor = o->actor;
-	d.from_phase = -1;
+	d.from_phase = from_phase;
 	d.rollback = 1;
 	d.lock_wait_ms = o->lock_wait_ms;
 	d.docker_host = o->docker_host;
@@ -136,7 +137,12 @@ static int apply_federation(const struct secretops_opts *o, const struct dive_co
 		}
 	fedsync_report_release(&rep);
 	fedsync_close(fs);
-	return rc;
+	/*
+	 * Then the spoke's verification phase: the federated login through both
+	 * IdPs joins it with issue 11; until then it checks the spoke's
+	 * services and Keycloak objects.
+	 */
+	return rc < 0 ? rc : apply_redeploy(o, spoke, DIVE_PHASE_VERIFICATION, doc);
 }
 
 static int lock_free_now(const struct secretops_opts *o, const struct dive_country *c)
@@ -221,9 +227,8 @@ int secretops_rotate(const struct secretops_opts *o, const struct dive_country *
 	if (rc < 0)
 		goto out;
 	cJSON_AddBoolToObject(doc, "stored", 1);
-	rc = fed ? apply_federation(o, c, other, key, doc) : apply_redeploy(o, c, doc);
+	rc = fed ? apply_federation(o, c, other, key, doc) : apply_redeploy(o, c, -1, doc);
 	cJSON_AddBoolToObject(doc, "applied", rc == 0);
-	/* the federated login check of both directions arrives with issue 11 (the deploy's verification phase) */
 out:
 	secrets_close(p);
 	secretops_stack_release(&st);

@@ -193,6 +193,7 @@ expect_json
 expect_eq "$(json_get 'd["how"]')" "federation"
 # the hub realm's client and DEU's usa-idp that signs in with it
 expect_eq "$(json_get 'sorted(set((c["object"], c["realm"]) for c in d["changed"]))')" "[('client', 'dive-v3-broker-usa'), ('idp', 'dive-v3-broker-deu')]"
+expect_eq "$(json_get 'all(c["ok"] for c in d["checks"]) and len(d["checks"]) > 0')" "True" "DEU's verification re-ran"
 T_CHECKS=$((T_CHECKS + 1))
 [ "$(vault_value usa FEDERATION_USA_DEU_SECRET)" != "$fed_old" ] || fail "the federation secret did not change in Vault"
 vrun federation unregister DEU --yes
