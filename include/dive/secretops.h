@@ -15,8 +15,8 @@
  *             FEDERATION_<A>_<B>_SECRET: both sides of that federation
  *               (fedsync_approve with the secret marked replaced): the
  *               client in A's realm and B's IdP that signs in with it;
- *               then the spoke's verification phase (deploy_run from
- *               DIVE_PHASE_VERIFICATION), which gains the federated login
+ *               then a deploy of the spoke (nothing recreated), for its
+ *               verification phase, which gains the federated login
  *               check with issue 11
  *             secrets a service keeps in its data volume since its first
  *               start (database and admin passwords) are refused, with the

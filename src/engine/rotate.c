@@ -60,8 +60,8 @@ static cJSON *services_using(const struct secretops_stack *st, const char *key)
 	return list;
 }
 
-/* A deploy of c from from_phase (-1: all of it), its services and checks added to doc. */
-static int apply_redeploy(const struct secretops_opts *o, const struct dive_country *c, int from_phase, cJSON *doc)
+/* A deploy of c through the pipeline, its recreated services and its checks added to doc. */
+static int apply_redeploy(const struct secretops_opts *o, const struct dive_country *c, cJSON *doc)
 {
 	struct deploy_opts d = { 0 };
 	struct deploy_report rep;
@@ -73,7 +73,7 @@ static int apply_redeploy(const struct secretops_opts *o, const struct dive_coun
 	d.country = c;
 	d.mode = "deploy";
 	d.actor = o->actor;
-	d.from_phase = from_phase;
+	d.from_phase = -1;
 	d.rollback = 1;
 	d.lock_wait_ms = o->lock_wait_ms;
 	d.docker_host = o->docker_host;
@@ -138,11 +138,13 @@ static int apply_federation(const struct secretops_opts *o, const struct dive_co
 	fedsync_report_release(&rep);
 	fedsync_close(fs);
 	/*
-	 * Then the spoke's verification phase: the federated login through both
-	 * IdPs joins it with issue 11; until then it checks the spoke's
-	 * services and Keycloak objects.
+	 * Then the spoke's verification phase, through a deploy of the spoke
+	 * (nothing of it changed, so nothing is recreated: the state machine
+	 * has no way from COMPLETE into verification alone until issue 11's
+	 * 'spoke verify').  The federated login through both IdPs joins that
+	 * phase with issue 11; until then it checks services and objects.
 	 */
-	return rc < 0 ? rc : apply_redeploy(o, spoke, DIVE_PHASE_VERIFICATION, doc);
+	return rc < 0 ? rc : apply_redeploy(o, spoke, doc);
 }
 
 static int lock_free_now(const struct secretops_opts *o, const struct dive_country *c)
@@ -227,7 +229,7 @@ int secretops_rotate(const struct secretops_opts *o, const struct dive_country *
 	if (rc < 0)
 		goto out;
 	cJSON_AddBoolToObject(doc, "stored", 1);
-	rc = fed ? apply_federation(o, c, other, key, doc) : apply_redeploy(o, c, -1, doc);
+	rc = fed ? apply_federation(o, c, other, key, doc) : apply_redeploy(o, c, doc);
 	cJSON_AddBoolToObject(doc, "applied", rc == 0);
 out:
 	secrets_close(p);
