@@ -9,7 +9,9 @@
  * Every path lives under itest-<pid>/ in the shared server's secret/ mount,
  * deleted at the end.
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -310,6 +313,35 @@ static void vault__tls_is_verified_against_the_ca_file(void **state)
 
 /* --- a private dev-mode server: sealed, then stopped, through the breaker ------------ */
 
+/* A loopback port nothing listens on now (the kernel's pick, released at once). */
+static int free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static void show_log(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	if (f)
+		fclose(f);
+}
+
 static pid_t dev_start(int port, const char *token)
 {
 	const char *bin = itest_env("DIVE_VAULT_BIN");
@@ -340,13 +372,14 @@ static pid_t dev_start(int port, const char *token)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	fail_msg("the dev-mode vault did not answer in 30s (see %s)", log);
+	show_log(log);
+	fail_msg("the dev-mode vault on port %d did not answer in 30s", port);
 	return -1;
 }
 
 static void vault__sealed_has_its_message_and_stopped_opens_the_breaker(void **state)
 {
-	int port = 58300 + (int)(getpid() % 500);
+	int port = free_port();
 	char token[64], url[64], tokfile[128], breaker[64];
 	struct store *s = NULL;
 	struct secrets_provider *p = NULL;

@@ -94,7 +94,9 @@ expect_rc 0
 expect_eq "$(docker ps -aq --filter label=dive.project=dive-spoke-deu --no-trunc | sort)" "$before" "unchanged containers kept"
 
 # --- Vault stopped: fails fast with its code, and the breaker opens ------------------------------
-DOWN_PORT=$((58400 + $$ % 500))
+# a loopback port nothing listens on (the kernel's pick, released at once)
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+DOWN_PORT=$(free_port)
 for i in 1 2; do
 	start=$(date +%s%N)
 	DIVE_SECRETS="vault:http://127.0.0.1:$DOWN_PORT,token-file=$DIVE_VAULT_TOKEN_FILE" vrun spoke deploy DEU --json
@@ -114,7 +116,7 @@ expect_eq "$(json_get 'd["state"]')" "open"
 expect_eq "$(docker ps -aq --filter label=dive.project=dive-spoke-deu --no-trunc | sort)" "$before" "a failed deploy touched DEU"
 
 # --- a sealed Vault: its own message ----------------------------------------------------------
-SEALED_PORT=$((DOWN_PORT + 1))
+SEALED_PORT=$(free_port)
 DEV_TOKEN="t0070-dev-$$"
 printf %s "$DEV_TOKEN" >"$WORK/dev-token"
 chmod 600 "$WORK/dev-token"
