@@ -313,24 +313,6 @@ static void vault__tls_is_verified_against_the_ca_file(void **state)
 
 /* --- a private dev-mode server: sealed, then stopped, through the breaker ------------ */
 
-/* A loopback port nothing listens on now (the kernel's pick, released at once). */
-static int free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static void show_log(const char *path)
 {
 	char line[512];
@@ -379,7 +361,7 @@ static pid_t dev_start(int port, const char *token)
 
 static void vault__sealed_has_its_message_and_stopped_opens_the_breaker(void **state)
 {
-	int port = free_port();
+	int port = itest_free_port();
 	char token[64], url[64], tokfile[128], breaker[64];
 	struct store *s = NULL;
 	struct secrets_provider *p = NULL;
