@@ -88,8 +88,10 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
  * The state store of a machine with none configured: the hub's own
  * PostgreSQL (service "postgres" of the hub stack, published on
  * 127.0.0.1:<PORT_POSTGRES of USA>), database "dive_state", password from
- * the hub's secrets.  deploy_state_url() builds the URL when the hub's
- * password exists (DIVE_ENOTFOUND otherwise); deploy_bootstrap_store()
+ * the hub's secrets in the provider of DIVE_SECRETS (unguarded: the
+ * breakers live in the store that does not exist yet).  deploy_state_url()
+ * builds the URL when the hub's password exists (DIVE_ENOTFOUND otherwise);
+ * deploy_bootstrap_store()
  * first starts that container (secrets, network, volume, container: the
  * same idempotent steps hub up runs), waits for it and creates the
  * database.  The URL holds the password: it lives in a struct dive_secret.

@@ -217,6 +217,14 @@ int fedsync_verify_login(struct fedsync *fs, struct fedsync_login *out, const st
 struct policy_result;
 int fedsync_publish_policy(struct fedsync *fs, struct policy_result *out, const char *dir, int force);
 
+/*
+ * A federation client's secret was replaced in the provider (dive secrets
+ * rotate): verbs on this handle then write it to both sides, the client
+ * (whose secret is compared anyway) and the other side's IdP, whose secret
+ * Keycloak never shows.  owner holds key ("FEDERATION_<OWNER>_<USER>_SECRET").
+ */
+void fedsync_secret_replaced(struct fedsync *fs, const char *owner, const char *key);
+
 /* Every layer, read now, classified.  A layer that cannot be read is an error. */
 int fedsync_audit(struct fedsync *fs, struct fed_audit *out);
 

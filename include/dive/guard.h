@@ -93,4 +93,14 @@ int guard_run(const struct guard_ops *ops, const struct guard_call *call, struct
 /* Report a deferred outcome inside the caller's open transaction (breaker_record_tx). */
 int guard_finish_tx(struct store *s, const struct guard_outcome *o);
 
+/*
+ * The secrets provider, guarded: secrets_open() (secrets.h), then, when s is
+ * not NULL, a hook that runs each of the provider's calls to a server (the
+ * vault: provider) through guard_run() with the breakers in s and the retry
+ * policy of the class the provider names.  The engine's callers (deploy,
+ * fedsync, the secrets verbs) open providers only through this.
+ */
+struct secrets_provider;
+int guard_secrets_open(struct secrets_provider **out, const char *spec, const char *instances_dir, struct store *s);
+
 #endif

@@ -7,7 +7,8 @@
  * keycloak, opa) take a struct http_transport so tests can swap in a fake.
  *
  * Errors: DIVE_EUNAVAIL (cannot connect), DIVE_ETIMEOUT, DIVE_ETOOBIG,
- * DIVE_EFAIL (other transport errors).  An HTTP status is not an error at
+ * DIVE_EFAIL (other transport errors; resp->tls_failed when TLS failed:
+ * peers are always verified, there is no option to turn that off).  An HTTP status is not an error at
  * this layer: the caller reads resp->status.
  *
  * TLS: a request with req->tls goes over https only, verifies the server's
@@ -63,11 +64,13 @@ struct http_req {
 	 */
 	long (*read_body)(void *arg, char *buf, size_t n);
 	void *read_arg;
+	const char *ca_file;         /* https: verify the peer against these CAs (NULL: the system's) */
 };
 
 struct http_resp {
 	long status;
 	struct dive_buf body;
+	int tls_failed;              /* the transport error was TLS: handshake or certificate verification */
 };
 
 struct http_transport {

@@ -55,6 +55,8 @@ void http_curl_prepare(CURL *h, const struct http_req *req, struct curl_slist **
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (req->unix_socket)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
+	if (req->ca_file && !req->tls)
+		curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
 	if (req->method && strcmp(req->method, "GET"))
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	*hdrs = NULL;
@@ -183,6 +185,7 @@ static int curl_perform(struct http_transport *t, const struct http_req *req, st
 		return dive_error_set(DIVE_EFAIL, "cannot initialise libcurl");
 	dive_buf_init(&resp->body, req->max_body ? req->max_body : HTTP_DEFAULT_MAX_BODY);
 	resp->status = 0;
+	resp->tls_failed = 0;
 	sink.buf = &resp->body;
 	sink.overflow = 0;
 
@@ -195,8 +198,11 @@ static int curl_perform(struct http_transport *t, const struct http_req *req, st
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	else if (sink.overflow)
 		rc = dive_error_set(DIVE_ETOOBIG, "response from '%s' exceeds %zu bytes", req->url, resp->body.max);
-	else
+	else {
+		resp->tls_failed = cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CONNECT_ERROR ||
+				   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM;
 		rc = http_curl_fail(h, cc, req, errbuf, "no answer from");
+	}
 	dive_debug("http %s %s -> %ld (%d)", req->method ? req->method : "GET", req->url, resp->status, rc);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);

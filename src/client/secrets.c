@@ -1,4 +1,5 @@
-/* secrets.c - secret providers: file (0600) and environment (see secrets.h). */
+/* secrets.c - secret providers: file (0600) and environment, and what every provider shares (see secrets.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,10 +13,9 @@
 #include "dive/error.h"
 #include "dive/secrets.h"
 #include "dive/xalloc.h"
+#include "secrets_priv.h"
 
-#define SECRET_MAX 4096
-
-static int valid_key(const char *key)
+int secrets_valid_key(const char *key)
 {
 	size_t i, n = key ? strlen(key) : 0;
 
@@ -37,15 +37,8 @@ static int check_names(const char *code, const char *key)
 {
 	if (!valid_code(code))
 		return dive_error_set(DIVE_EUSAGE, "invalid instance code for a secret");
-	if (!valid_key(key))
+	if (!secrets_valid_key(key))
 		return dive_error_set(DIVE_EUSAGE, "invalid secret name '%.64s' (A-Z, 0-9, _)", key ? key : "");
-	return 0;
-}
-
-static int check_value(const char *v, size_t n)
-{
-	if (n == 0 || n > SECRET_MAX || memchr(v, '\n', n) || memchr(v, '\0', n))
-		return dive_error_set(DIVE_EUSAGE, "a secret value must be 1 to %d bytes on one line", SECRET_MAX);
 	return 0;
 }
 
@@ -90,49 +83,58 @@ static char *secret_dir(struct file_data *fd, const char *code)
 
 static int file_get(struct secrets_provider *p, const char *code, const char *key, struct dive_secret *out)
 {
-	char *dir = secret_dir(p->data, code), *path = xasprintf("%s/%s", dir, key), buf[SECRET_MAX + 2];
-	struct stat st;
-	ssize_t n;
-	int fd, rc = 0;
+	char *dir = secret_dir(p->data, code), *path = xasprintf("%s/%s", dir, key), what[96];
+	int rc;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		rc = errno == ENOENT ? dive_error_set(DIVE_ENOTFOUND, "secret '%s' of '%s' is not set", key, code)
-				     : dive_error_set(DIVE_EFAIL, "cannot read secret '%s' of '%s': %s", key, code,
-						      strerror(errno));
-		if (rc == DIVE_EFAIL)
-			dive_error_set_code(ERRC_SECRET_UNREADABLE);
-		goto out;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = dive_error_set(DIVE_EFAIL, "secret '%s' of '%s' is not a regular file", key, code);
-		dive_error_set_code(ERRC_SECRET_UNREADABLE);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		rc = dive_error_set(DIVE_EUSAGE, "secret file '%s' has mode %03o; it must be 0600 (chmod 600 %s)", path,
-				    (unsigned)(st.st_mode & 0777), path);
-		dive_error_set_code(ERRC_SECRET_BAD_MODE);
-		goto out;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		rc = dive_error_set(DIVE_EFAIL, "cannot read secret '%s' of '%s'", key, code);
-		goto out;
-	}
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	if ((rc = check_value(buf, (size_t)n)) < 0)
-		goto out;
-	dive_secret_set(out, buf);
-out:
-	explicit_bzero(buf, sizeof(buf));
-	if (fd >= 0)
-		close(fd);
+	snprintf(what, sizeof(what), "secret '%s' of '%s'", key, code);
+	rc = secrets_read_private_file(out, path, what);
 	free(path);
 	free(dir);
 	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int file_list(struct secrets_provider *p, const char *code, char ***out)
+{
+	char *dir = secret_dir(p->data, code), **v = NULL;
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		int err = errno;
+
+		free(dir);
+		*out = xcalloc(1, sizeof(char *));
+		return err == ENOENT ? 0 : dive_error_set(DIVE_EFAIL, "cannot list the secrets of '%s': %s", code,
+							 strerror(err));
+	}
+	while ((e = readdir(d)) && n < 1024) {
+		if (!secrets_valid_key(e->d_name))
+			continue; /* dot files, temporaries */
+		v = xrealloc(v, (n + 2) * sizeof(*v));
+		v[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	free(dir);
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	v[n] = NULL;
+	qsort(v, n, sizeof(*v), cmp_names);
+	*out = v;
+	return 0;
+}
+
+static void file_where(struct secrets_provider *p, const char *code, char *out, size_t n)
+{
+	char *dir = secret_dir(p->data, code);
+
+	snprintf(out, n, "file:%s", dir);
+	free(dir);
 }
 
 static int mkdir_private(const char *path)
@@ -165,7 +167,7 @@ static int file_put(struct secrets_provider *p, const char *code, const char *ke
 	size_t n = strlen(v);
 	int fd = -1, rc;
 
-	if ((rc = check_value(v, n)) < 0 || (rc = mkdir_private(dir)) < 0)
+	if ((rc = secrets_check_value(v, n)) < 0 || (rc = mkdir_private(dir)) < 0)
 		goto out;
 	path = xasprintf("%s/%s", dir, key);
 	tmp = xasprintf("%s/.%s.tmp.%d", dir, key, (int)getpid());
@@ -210,7 +212,7 @@ static int env_get(struct secrets_provider *p, const char *code, const char *key
 	v = getenv(name);
 	if (!v)
 		return dive_error_set(DIVE_ENOTFOUND, "secret '%s' of '%s' is not set (%s)", key, code, name);
-	if ((rc = check_value(v, strlen(v))) < 0)
+	if ((rc = secrets_check_value(v, strlen(v))) < 0)
 		return dive_error_set(rc, "%s is not a usable secret: one line, 1 to %d bytes", name, SECRET_MAX);
 	dive_secret_set(out, v);
 	return 0;
@@ -229,39 +231,36 @@ static void env_free(struct secrets_provider *p)
 	(void)p;
 }
 
-int secrets_open(struct secrets_provider **out, const char *spec, const char *instances_dir)
+static void env_where(struct secrets_provider *p, const char *code, char *out, size_t n)
 {
-	struct secrets_provider *p;
+	snprintf(out, n, "env:DIVE_SECRET_%s_*", code);
+}
 
-	*out = NULL;
-	if (!spec || !*spec)
-		spec = "file";
-	p = xcalloc(1, sizeof(*p));
-	if (!strcmp(spec, "env")) {
-		p->name = "env";
-		p->get = env_get;
-		p->put = env_put;
-		p->free = env_free;
-	} else if (!strcmp(spec, "file") || !strncmp(spec, "file:", 5)) {
-		struct file_data *fd = xcalloc(1, sizeof(*fd));
-		const char *dir = spec[4] == ':' ? spec + 5 : instances_dir;
+int secrets_env_open(struct secrets_provider *p)
+{
+	p->name = "env";
+	p->get = env_get;
+	p->put = env_put;
+	p->free = env_free;
+	p->where = env_where;
+	return 0;
+}
 
-		if (!dir || !*dir || strlen(dir) > 1024) {
-			free(fd);
-			free(p);
-			return dive_error_set(DIVE_EUSAGE, "the file secrets provider needs a directory");
-		}
-		fd->dir = xstrdup(dir);
-		p->name = "file";
-		p->get = file_get;
-		p->put = file_put;
-		p->free = file_free;
-		p->data = fd;
-	} else {
-		free(p);
-		return dive_error_set(DIVE_EUSAGE, "unknown secrets provider '%.32s' (file, file:DIR, env)", spec);
-	}
-	*out = p;
+int secrets_file_open(struct secrets_provider *p, const char *dir)
+{
+	struct file_data *fd;
+
+	if (!dir || !*dir || strlen(dir) > 1024)
+		return dive_error_set(DIVE_EUSAGE, "the file secrets provider needs a directory");
+	fd = xcalloc(1, sizeof(*fd));
+	fd->dir = xstrdup(dir);
+	p->name = "file";
+	p->get = file_get;
+	p->put = file_put;
+	p->list = file_list;
+	p->free = file_free;
+	p->where = file_where;
+	p->data = fd;
 	return 0;
 }
 
@@ -271,6 +270,25 @@ void secrets_close(struct secrets_provider *p)
 		return;
 	p->free(p);
 	free(p);
+}
+
+void secrets_set_guard(struct secrets_provider *p, const struct secrets_guard *g)
+{
+	if (g)
+		p->guard = *g;
+	else
+		memset(&p->guard, 0, sizeof(p->guard));
+}
+
+int secrets_guarded(struct secrets_provider *p, const char *cls, const char *breaker, secrets_attempt_fn op,
+		    void *arg)
+{
+	long http = 0;
+	int code = 0;
+
+	if (p->guard.run)
+		return p->guard.run(p->guard.data, cls, breaker, op, arg);
+	return op(arg, &http, &code);
 }
 
 int secrets_get(struct secrets_provider *p, const char *code, const char *key, struct dive_secret *out)
@@ -284,9 +302,36 @@ int secrets_put(struct secrets_provider *p, const char *code, const char *key, c
 {
 	int rc = check_names(code, key);
 
-	if (rc == 0 && (!value || !dive_secret_is_set(value)))
-		rc = dive_error_set(DIVE_EUSAGE, "secret '%s' of '%s' has no value to store", key, code);
+	if (rc == 0 && !dive_secret_is_set(value))
+		rc = dive_error_set(DIVE_EUSAGE, "internal: no value for secret '%s' of '%s'", key, code);
 	return rc < 0 ? rc : p->put(p, code, key, value);
+}
+
+int secrets_list(struct secrets_provider *p, const char *code, char ***out)
+{
+	*out = NULL;
+	if (!valid_code(code))
+		return dive_error_set(DIVE_EUSAGE, "invalid instance code for a secret");
+	if (!p->list)
+		return dive_error_set(DIVE_ENOTIMPL, "the %s secrets provider cannot list its secrets", p->name);
+	return p->list(p, code, out);
+}
+
+void secrets_names_free(char **names)
+{
+	size_t i;
+
+	for (i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+}
+
+void secrets_where(struct secrets_provider *p, const char *code, char *out, size_t n)
+{
+	if (p->where && valid_code(code))
+		p->where(p, code, out, n);
+	else
+		snprintf(out, n, "%s", p->name);
 }
 
 int secrets_ensure(struct secrets_provider *p, const char *code, const char *key, size_t random_bytes,

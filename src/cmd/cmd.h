@@ -20,6 +20,7 @@ extern const struct dive_verb cmd_errors_verbs[];
 extern const struct dive_verb cmd_images_verbs[];
 extern const struct dive_verb cmd_engine_verbs[];
 extern const struct dive_verb cmd_certs_verbs[];
+extern const struct dive_verb cmd_secrets_verbs[];
 extern const struct dive_verb cmd_graph_verb;
 extern const struct dive_verb cmd_version_verb;
 extern const struct dive_verb cmd_help_verb;
@@ -37,6 +38,9 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 /* Adds one status document to collect (or prints it); clears *all_healthy when unhealthy. */
 int cmd_stack_status(struct dive_ctx *ctx, enum stack_kind kind, const struct dive_country *c, cJSON *collect,
 		     int *all_healthy);
+/* The pipeline's progress on ctx->err (quiet with -q or --json); user is the struct dive_ctx. */
+struct pipeline_event;
+void cmd_stack_progress(void *user, const struct pipeline_event *ev);
 int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_kind kind,
 		   const struct dive_country *c, int clean);
 

@@ -17,7 +17,7 @@
 #include "dive/state.h"
 #include "dive/store.h"
 
-static void progress(void *user, const struct pipeline_event *ev)
+void cmd_stack_progress(void *user, const struct pipeline_event *ev)
 {
 	struct dive_ctx *ctx = user;
 	const char *what = "";
@@ -160,7 +160,7 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	o.docker_host = ctx->docker_host;
 	o.secrets_spec = settings_getenv("DIVE_SECRETS");
 	o.instances_dir = ctx->instances_dir;
-	o.progress = progress;
+	o.progress = cmd_stack_progress;
 	o.user = ctx;
 	o.bootstrapped = ctx->bootstrapped;
 	rc = deploy_run(ctx->store, &o, &rep);

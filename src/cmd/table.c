@@ -17,6 +17,7 @@ const struct dive_group dive_groups[] = {
 	{ "certs", "the deployment's certificate authority for engine TLS", cmd_certs_verbs, NULL },
 	{ "serve", "metrics, the reconciliation page and scheduled audits over HTTP", NULL, &cmd_serve_verb },
 	{ "metrics", "the Prometheus metrics, once (stdout or a textfile)", NULL, &cmd_metrics_verb },
+	{ "secrets", "an instance's secrets in the provider (DIVE_SECRETS): list, rotate, import", cmd_secrets_verbs, NULL },
 	{ "version", "print the version of dive and its libraries", NULL, &cmd_version_verb },
 	{ "help", "show help for a command", NULL, &cmd_help_verb },
 	{ NULL, NULL, NULL, NULL },

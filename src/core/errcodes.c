@@ -93,6 +93,18 @@ static const struct errcode errcode_table[] = {
 	ROW(DISK_SPACE_LOW, DOCKER, HIGH, PERMANENT,
 	  "the Docker data root has too little free space for images and volumes",
 	  "docker system df"),
+	ROW(VAULT_UNREACHABLE, SECRETS, CRITICAL, TRANSIENT,
+	  "the Vault server of DIVE_SECRETS does not answer (refused, timed out, or a 5xx); its breaker vault:HOST:PORT counts it",
+	  "curl -s \"$VAULT_ADDR/v1/sys/health\"; dive breaker list"),
+	ROW(VAULT_SEALED, SECRETS, CRITICAL, PERMANENT,
+	  "the Vault server of DIVE_SECRETS is sealed: it answers but cannot read or write a secret",
+	  "vault operator unseal"),
+	ROW(VAULT_DENIED, SECRETS, CRITICAL, PERMANENT,
+	  "the Vault server refused the token or the AppRole login, or its policies do not allow the secret's path",
+	  "vault token capabilities MOUNT/data/dive/CODE/KEY"),
+	ROW(VAULT_TLS, SECRETS, CRITICAL, PERMANENT,
+	  "the Vault server's TLS certificate cannot be verified against the system's or ca=FILE's authorities",
+	  "openssl s_client -connect HOST:PORT -CAfile FILE"),
 
 	/* 11xx input: configuration, country codes, the stack file */
 	ROW(COMPOSE_PARSE, CONFIG, HIGH, PERMANENT,

@@ -216,7 +216,7 @@ int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store 
 		return rc;
 	if ((rc = docker_open(&d->docker, o->docker_host, NULL)) < 0)
 		return rc;
-	if ((rc = secrets_open(&d->secrets, o->secrets_spec, o->instances_dir)) < 0)
+	if ((rc = guard_secrets_open(&d->secrets, o->secrets_spec, o->instances_dir, s)) < 0)
 		return rc;
 	if ((rc = stack_env_for(&d->stack_env, o->country)) < 0)
 		return rc;

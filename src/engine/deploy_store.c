@@ -11,6 +11,7 @@
 #include "dive/xalloc.h"
 #include "dive/interp.h"
 #include "dive/pg.h"
+#include "dive/settings.h"
 #include "dive/sched.h"
 
 /* --- the state store of a machine with none configured ------------------------------- */
@@ -27,7 +28,7 @@ int deploy_state_url(struct dive_secret *out, const char *instances_dir)
 	char *url;
 	int rc;
 
-	if ((rc = ports_for(&ports, usa)) < 0 || (rc = secrets_open(&sp, "file", instances_dir)) < 0)
+	if ((rc = ports_for(&ports, usa)) < 0 || (rc = secrets_open(&sp, settings_getenv("DIVE_SECRETS"), instances_dir)) < 0)
 		return rc;
 	rc = secrets_get(sp, "USA", "POSTGRES_PASSWORD", &pw);
 	secrets_close(sp);
@@ -59,6 +60,7 @@ int deploy_bootstrap_store(struct dive_secret *out, const char *docker_host, con
 	o.country = country_find("USA");
 	o.docker_host = docker_host;
 	o.instances_dir = instances_dir;
+	o.secrets_spec = settings_getenv("DIVE_SECRETS"); /* the provider of every other command: a vault keeps them off disk */
 	rc = deploy_ctx_open(&d, &o, NULL);
 	d.report = &rep;
 	if (rc == 0)

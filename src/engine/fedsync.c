@@ -246,7 +246,7 @@ int fedsync_open(struct fedsync **out, const struct fedsync_opts *o)
 	if (rc == 0)
 		rc = fedstore_open(&fs->store, fs->mongo, o->db);
 	if (rc == 0)
-		rc = secrets_open(&fs->secrets, o->secrets_spec, o->instances_dir);
+		rc = guard_secrets_open(&fs->secrets, o->secrets_spec, o->instances_dir, o->store);
 	if (rc < 0) {
 		fedsync_close(fs);
 		return rc;
@@ -442,12 +442,18 @@ int fsx_client_secret(struct fedsync *fs, struct dive_secret *out, int *fresh, c
 			dive_error_set_code(ERRC_CLIENT_SECRET);
 		return rc;
 	}
-	if (gen) {
-		fs->generated = xrealloc(fs->generated, (fs->ngenerated + 1) * sizeof(*fs->generated));
-		fs->generated[fs->ngenerated++] = xasprintf("%s/%s", owner, key);
-	}
+	if (gen)
+		fedsync_secret_replaced(fs, owner, key);
 	*fresh = generated_here(fs, owner, key);
 	return 0;
+}
+
+void fedsync_secret_replaced(struct fedsync *fs, const char *owner, const char *key)
+{
+	if (generated_here(fs, owner, key))
+		return;
+	fs->generated = xrealloc(fs->generated, (fs->ngenerated + 1) * sizeof(*fs->generated));
+	fs->generated[fs->ngenerated++] = xasprintf("%s/%s", owner, key);
 }
 
 static void note_changed(struct kc_result *res, const char *what)

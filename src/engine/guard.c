@@ -8,6 +8,7 @@
 #include "dive/guard.h"
 #include "dive/log.h"
 #include "dive/retry.h"
+#include "dive/secrets.h"
 
 struct guard_state {
 	const struct guard_ops *ops;
@@ -174,4 +175,46 @@ int guard_finish_tx(struct store *s, const struct guard_outcome *o)
 	default:
 		return dive_error_set(DIVE_EUSAGE, "internal: '%s' is not an outcome", breaker_event_name(o->type));
 	}
+}
+
+/* The secrets provider's hook: one provider attempt is one guarded attempt. */
+
+struct secrets_arg {
+	secrets_attempt_fn op;
+	void *arg;
+};
+
+static int secrets_op(void *arg, long *http_status, int *code)
+{
+	struct secrets_arg *a = arg;
+
+	return a->op(a->arg, http_status, code);
+}
+
+static int secrets_run(void *data, const char *cls, const char *breaker, secrets_attempt_fn op, void *arg)
+{
+	struct guard_ops ops;
+	struct guard_call call;
+	struct secrets_arg a = { op, arg };
+	enum retry_class rc;
+
+	if (retry_class_parse(&rc, cls) < 0)
+		return DIVE_EUSAGE;
+	guard_ops_store(&ops, data);
+	memset(&call, 0, sizeof(call));
+	call.breaker = breaker;
+	call.cls = rc;
+	call.op = secrets_op;
+	call.arg = &a;
+	return guard_run(&ops, &call, NULL);
+}
+
+int guard_secrets_open(struct secrets_provider **out, const char *spec, const char *instances_dir, struct store *s)
+{
+	struct secrets_guard g = { secrets_run, s };
+	int rc = secrets_open(out, spec, instances_dir);
+
+	if (rc == 0 && s)
+		secrets_set_guard(*out, &g);
+	return rc;
 }

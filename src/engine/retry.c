@@ -35,6 +35,9 @@ static const struct retry_policy defaults[RETRY__COUNT] = {
 				"polling a container until it is healthy (callers shorten the deadline to the service's timeout)" },
 	[RETRY_HTTP_PROBE] = { "http-probe", 500, 2.0, 4000, 10, 60000, RETRY_JITTER_FULL,
 			       "HTTP readiness and health probes" },
+	/* a secrets store answers in milliseconds or not at all: three quick tries, then the breaker */
+	[RETRY_VAULT] = { "vault", 250, 2.0, 2000, 3, 15000, RETRY_JITTER_FULL,
+			  "calls to a Vault server (secrets provider vault:URL)" },
 };
 
 static const char *const stop_names[] = {

@@ -30,6 +30,12 @@ static const struct breaker_config defaults[] = {
 	{ "mongo", 8, 60000, 10000, 2.0, 120000, 1, 2, 35000, "a MongoDB federation store (mongo:hub)" },
 	{ "postgres", 8, 30000, 5000, 2.0, 60000, 1, 2, 30000,
 	  "PostgreSQL databases of the stack (not the state store, which holds the breakers)" },
+	/*
+	 * A secrets store is asked once per secret, in a row: one call that
+	 * spends its three attempts opens the breaker, so the deploys and
+	 * rotations that follow fail at once instead of each retrying.
+	 */
+	{ "vault", 3, 60000, 10000, 2.0, 120000, 1, 1, 30000, "a Vault server of the secrets provider (vault:HOST:PORT)" },
 	{ "default", 8, 60000, 10000, 2.0, 300000, 1, 2, 60000, "any other endpoint" },
 };
 

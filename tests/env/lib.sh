@@ -6,7 +6,7 @@ REPO_DIR="$(cd "$ENV_DIR/../.." && pwd)"
 CACHE="${DIVE_TESTENV_CACHE:-/var/cache/dive-testenv}"
 RUN="${DIVE_TESTENV_RUN:-/var/tmp/dive-testenv}"
 
-ALL_SERVERS=(dockerd postgres ferretdb opa keycloak image opal prometheus)
+ALL_SERVERS=(dockerd postgres ferretdb opa keycloak vault image opal prometheus)
 
 # Fixed ports, loopback only.
 PG_PORT=55432
@@ -15,6 +15,9 @@ KC_HTTP_PORT=58080
 KC_MGMT_PORT=59000
 OPA_PORT=58181
 PROM_PORT=59090
+VAULT_PORT=58200       # plain HTTP (loopback)
+VAULT_TLS_PORT=58201   # the same server over TLS, certificate from the test CA
+VAULT_CLUSTER_PORT=58203  # and 58204: Vault's cluster listeners (unused by one node, but bound)
 DOCKER_SOCK=/var/run/docker.sock
 BASE_IMAGE_REPO=dive/base
 BASE_IMAGE_TAG=local
@@ -23,6 +26,7 @@ PGBIN=/usr/lib/postgresql/15/bin
 
 # Versions (see README.md for why).
 FERRETDB_VERSION=v1.24.0   # pinned in tools/ferretdb/go.mod
+VAULT_VERSION=v1.14.2      # pinned in tools/vault/go.mod
 OPA_VERSION="${DIVE_TESTENV_OPA_VERSION:-v1.22.3}"
 KC26_VERSION=26.7.3        # needs Java 21+ (runs on Temurin 25)
 KC25_VERSION=25.0.6        # last line that still runs on Java 17
@@ -39,6 +43,7 @@ expected_cmd() {
     ferretdb) echo '(^|/)ferretdb .*-listen-addr' ;;
     opa)      echo '(^|/)opa run ' ;;
     prometheus) echo '(^|/)prometheus .*--web.listen-address' ;;
+    vault)    echo '(^|/)vault server ' ;;
     keycloak) echo 'io\.quarkus\.bootstrap\.runner\.QuarkusEntryPoint|/kc\.sh' ;;
     *)        return 1 ;;
   esac

@@ -507,22 +507,6 @@ static pid_t ferret_pid;
 static char ferret_dir[64];
 static int ferret_port;
 
-static int free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static int port_open(int port)
 {
 	struct sockaddr_in a;
@@ -598,7 +582,7 @@ static int ferret_setup(void **state)
 	snprintf(ferret_dir, sizeof(ferret_dir), "/tmp/dive-itest-ferret-XXXXXX");
 	if (!mkdtemp(ferret_dir))
 		return -1;
-	ferret_port = free_port();
+	ferret_port = itest_free_port();
 	return 0;
 }
 

@@ -141,6 +141,9 @@ declare -A base=(
 	["graph"]="graph hub"
 	["images build"]="images build"
 	["images list"]="images list"
+	["secrets list"]="secrets list DEU"
+	["secrets rotate"]="secrets rotate DEU KEYCLOAK_ADMIN_PASSWORD"
+	["secrets import"]="secrets import DEU --from $work/export"
 	["version"]="version"
 	["help"]="help"
 )
