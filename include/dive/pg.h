@@ -22,6 +22,30 @@ void pg_close(PGconn *conn);
  */
 int pg_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params);
 
+/*
+ * The same for a statement that may run twice with the same effect (an
+ * upsert keyed by its idempotency key, an UPDATE to fixed values).
+ */
+int pg_exec_idempotent(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params);
+
+/*
+ * Reconnecting.  A connection marked with pg_set_reconnect() (the state
+ * store's, never a lock's: a new session would not hold the lock) survives
+ * a server restart: found broken, it is re-established with PQreset()
+ * (backing off from 200 ms to 2 s, for at most PG_RECONNECT_BUDGET_MS) and
+ * the statement is sent on the new session.  A statement the session ended
+ * under runs again only outside a transaction and only when that is safe:
+ * it is a SELECT or run with pg_exec_idempotent(), or the server said it
+ * ended the session before reading it (SQLSTATE class 57P).  Inside a
+ * transaction the error goes back to the caller (the transaction is gone;
+ * the next statement finds the new session).  An unreachable store is
+ * DIVE_EUNAVAIL with ERRC_STATE_UNREACHABLE.  pg_reconnects() counts the
+ * sessions re-established in this process.
+ */
+#define PG_RECONNECT_BUDGET_MS 30000
+void pg_set_reconnect(PGconn *conn, int on);
+unsigned long pg_reconnects(void);
+
 /* The SQLSTATE of the last failed pg_exec on this thread, or "". */
 const char *pg_last_sqlstate(void);
 

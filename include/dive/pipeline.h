@@ -22,6 +22,18 @@
  * The preflight phase runs in every run, whatever phase it starts at
  * (--from-phase, --resume): it checks and changes nothing.
  *
+ * Before every step and every phase the run checks that it still holds its
+ * lock: once the lock's session is gone (killed, cut off, the server
+ * restarted) it stops with ERRC_LOCK_LOST before any further side effect,
+ * records why, and leaves the instance INTERRUPTED for --resume (no
+ * rollback: that would change the stack without the lock).
+ *
+ * Every error recorded in the run (a failed step, a recovered fault, a
+ * degradation) counts against the severity thresholds (errcodes.h:
+ * critical 0, high 1, medium 3, low 10 warns); once one that stops is
+ * exceeded, the next step fails with ERRC_ERROR_THRESHOLD and the run ends
+ * as a failure (rollback follows).  The result carries the counts.
+ *
  * --dry-run: no lock, no run, no state row; phases run with
  * pipeline_dry_run() true and pipeline_step() only adds the step to the plan.
  */
@@ -30,6 +42,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "dive/errcodes.h"
+#include "dive/runstore.h"
 #include "dive/state_machine.h"
 #include "dive/store.h"
 
@@ -96,6 +110,7 @@ struct pipeline_opts {
 	const struct pipeline_undo *undos;
 	size_t nundos;
 	void *user;             /* handed to phases and undo */
+	const struct runstore *runstore; /* NULL: the state store given to pipeline_run (runstore_pg) */
 	void (*progress)(void *arg, const struct pipeline_event *ev);
 	void *progress_arg;
 };
@@ -118,6 +133,8 @@ struct pipeline_result {
 	char failed_service[64];
 	char error[512];           /* the error that ended the run */
 	int error_code;            /* taxonomy code, 0 if none */
+	int errors[ERRSEV__COUNT]; /* errors the run recorded, by severity */
+	char warning[160];         /* a warning threshold passed, or "" */
 	cJSON *steps;              /* [{phase, service, action, status, ms}], owned; the plan in a dry run */
 };
 
@@ -126,6 +143,17 @@ const char *pipeline_outcome_name(enum pipeline_outcome o);
 /* Run it.  Returns 0 on success, else the error that ended or refused it. */
 int pipeline_run(struct store *s, const struct pipeline_opts *o, struct pipeline_result *out);
 void pipeline_result_release(struct pipeline_result *r);
+
+/*
+ * Claim code for a change: take its instance lock (req: who, how long to
+ * wait) and close a dead run found under it (an in-progress state is
+ * recorded INTERRUPTED, state and run).  On 0 *lock is held (release it with
+ * rs->unlock) and *st is the instance's current state.  pipeline_run() and
+ * every other command that changes an instance (down, clean) claim it so.
+ */
+struct lock_request;
+int pipeline_claim(const struct runstore *rs, const char *code, const struct lock_request *req, void **lock,
+		   struct state_instance *st);
 
 /* For phase functions. */
 int pipeline_step(struct pipeline *p, const char *service, const char *action, pipeline_action_fn fn, void *arg,
@@ -140,8 +168,10 @@ long long pipeline_run_id(const struct pipeline *p);
 void pipeline_checkpoint_set(struct pipeline *p, const char *key, cJSON *value);
 /* A line of progress (no secrets). */
 void pipeline_note(struct pipeline *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Record that a known transient fault was recovered (errlog + note). */
+/* Record that a known transient fault was recovered (errlog + note); it counts against the thresholds. */
 void pipeline_recovered(struct pipeline *p, int code, const char *service, const char *what);
+/* Record a problem that does not fail its step (the run goes on degraded); it counts against the thresholds. */
+void pipeline_degraded(struct pipeline *p, int code, const char *service, const char *what);
 
 /* The signal flag the pipeline installs (SIGINT/SIGTERM); for tests. */
 void pipeline_request_stop(void);

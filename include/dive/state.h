@@ -60,6 +60,13 @@ int run_end(struct store *s, long long id, const char *outcome);
 int run_describe(struct store *s, cJSON **out, long long id);
 
 /*
+ * For the holder of code's instance lock: if st (re-read first) is in an
+ * in-progress state, the run that left it is dead; record INTERRUPTED,
+ * state and run together in one transaction.  st is refreshed.
+ */
+int state_close_dead_run(struct store *s, struct state_instance *st, const char *actor);
+
+/*
  * If code is in an in-progress state while no live session holds its
  * instance lock, take the lock, record INTERRUPTED (state and run) and
  * release it.  *marked says whether it did; st is refreshed.

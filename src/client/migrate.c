@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dive/buf.h"
+#include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/file.h"
 #include "dive/lock.h"
@@ -234,14 +235,20 @@ static int refuse_inconsistent(const struct migration_status *rows, size_t n, in
 
 	*pending = 0;
 	for (i = 0; i < n; i++) {
-		if (rows[i].state == MIGRATION_CHANGED)
-			return dive_error_set(DIVE_ECONFLICT,
-					      "migration '%s' was changed after it was applied; migrations are "
-					      "forward-only: restore the file and add a new migration", rows[i].name);
-		if (rows[i].state == MIGRATION_UNKNOWN)
-			return dive_error_set(DIVE_ECONFLICT,
-					      "the state store has migration '%s', which this dive does not know; "
-					      "use a newer dive", rows[i].name);
+		if (rows[i].state == MIGRATION_CHANGED) {
+			dive_error_set(DIVE_ECONFLICT,
+				       "migration '%s' was changed after it was applied; migrations are "
+				       "forward-only: restore the file and add a new migration", rows[i].name);
+			dive_error_set_code(ERRC_MIGRATION_CHECKSUM);
+			return DIVE_ECONFLICT;
+		}
+		if (rows[i].state == MIGRATION_UNKNOWN) {
+			dive_error_set(DIVE_ECONFLICT,
+				       "the state store has migration '%s', which this dive does not know; "
+				       "use a newer dive", rows[i].name);
+			dive_error_set_code(ERRC_SCHEMA_TOO_NEW);
+			return DIVE_ECONFLICT;
+		}
 		if (rows[i].state == MIGRATION_PENDING)
 			(*pending)++;
 	}

@@ -1,8 +1,12 @@
 /* pg.c - libpq connections with timeouts and keepalives (see pg.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "dive/errcodes.h"
 #include "dive/error.h"
+#include "dive/interrupt.h"
 #include "dive/log.h"
 #include "dive/pg.h"
 
@@ -73,11 +77,23 @@ static int parse_url(PQconninfoOption **opts, const char **password, const char 
 	return 0;
 }
 
-/* Server notices (a migration's "already exists, skipping") are not the user's business: debug only. */
-static void quiet_notice(void *arg, const char *message)
+/* Set when the server says, between statements, that it ends this thread's session (read by exec()). */
+static _Thread_local int session_ended;
+
+/*
+ * Server notices (a migration's "already exists, skipping") are not the
+ * user's business: debug only.  A FATAL one arriving while idle is the
+ * server's goodbye (shutdown, pg_terminate_backend): libpq hands it here.
+ */
+static void on_notice(void *arg, const PGresult *r)
 {
+	const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
 	(void)arg;
-	dive_debug("postgres: %.200s", message);
+	if ((sev && !strcmp(sev, "FATAL")) || (state && !strncmp(state, "57P", 3)))
+		session_ended = 1;
+	dive_debug("postgres: %.200s", PQresultErrorMessage(r));
 }
 
 int pg_connect(PGconn **out, const char *url, const char *application_name)
@@ -115,7 +131,7 @@ int pg_connect(PGconn **out, const char *url, const char *application_name)
 		return dive_error_set(DIVE_EUNAVAIL, "cannot connect to the state store: %s", msg);
 	}
 	PQconninfoFree(opts);
-	PQsetNoticeProcessor(c, quiet_notice, NULL);
+	PQsetNoticeReceiver(c, on_notice, NULL);
 	*out = c;
 	return 0;
 }
@@ -126,18 +142,139 @@ void pg_close(PGconn *conn)
 		PQfinish(conn);
 }
 
-int pg_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params)
+/* --- reconnecting (see pg.h) ---------------------------------------------- */
+
+#define PG_RECONNECT_MAX 8
+
+static pthread_mutex_t reconnect_mu = PTHREAD_MUTEX_INITIALIZER;
+static PGconn *reconnecting[PG_RECONNECT_MAX];
+static unsigned long reconnects;
+
+void pg_set_reconnect(PGconn *conn, int on)
+{
+	int i, free_slot = -1;
+
+	pthread_mutex_lock(&reconnect_mu);
+	for (i = 0; i < PG_RECONNECT_MAX; i++) {
+		if (reconnecting[i] == conn) {
+			if (!on)
+				reconnecting[i] = NULL;
+			goto out;
+		}
+		if (!reconnecting[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (on && free_slot >= 0)
+		reconnecting[free_slot] = conn;
+out:
+	pthread_mutex_unlock(&reconnect_mu);
+}
+
+static int reconnectable(PGconn *conn)
+{
+	int i, yes = 0;
+
+	pthread_mutex_lock(&reconnect_mu);
+	for (i = 0; i < PG_RECONNECT_MAX && !yes; i++)
+		yes = reconnecting[i] == conn;
+	pthread_mutex_unlock(&reconnect_mu);
+	return yes;
+}
+
+unsigned long pg_reconnects(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&reconnect_mu);
+	n = reconnects;
+	pthread_mutex_unlock(&reconnect_mu);
+	return n;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* PQreset until it takes or PG_RECONNECT_BUDGET_MS is spent (a signal ends it early). */
+static int reconnect(PGconn *conn)
+{
+	long long deadline = mono_ms() + PG_RECONNECT_BUDGET_MS;
+	long backoff = 200;
+
+	for (;;) {
+		PQreset(conn);
+		if (PQstatus(conn) == CONNECTION_OK) {
+			pthread_mutex_lock(&reconnect_mu);
+			reconnects++;
+			pthread_mutex_unlock(&reconnect_mu);
+			dive_info("the state store connection was lost and is back");
+			return 0;
+		}
+		if (mono_ms() + backoff > deadline || dive_interrupt_sleep_ms(backoff))
+			return -1;
+		if (backoff < 2000)
+			backoff *= 2;
+	}
+}
+
+static int select_only(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\n' || *sql == '(')
+		sql++;
+	return !strncmp(sql, "SELECT ", 7);
+}
+
+static int exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params, int idem)
 {
 	PGresult *res;
 	ExecStatusType st;
+	PGTransactionStatusType tx;
 	const char *state;
 	char msg[512];
-	int rc = 0;
+	int rc = 0, lost, again = reconnectable(conn);
 
 	if (out)
 		*out = NULL;
+	/*
+	 * Found broken before anything was sent: nothing ran, so whatever it is,
+	 * send it on a new session.  PQconsumeInput() reads, without waiting,
+	 * what an ended session left.
+	 */
+	session_ended = 0;
+	if (again && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE) {
+		/* the goodbye (parsed by PQisBusy, handed to on_notice), or the end of file */
+		if (PQconsumeInput(conn) && !PQisBusy(conn) && !session_ended)
+			PQconsumeInput(conn);
+	}
+	if (again && (session_ended || PQstatus(conn) == CONNECTION_BAD) && reconnect(conn) < 0) {
+		chomp_message(msg, sizeof(msg), PQerrorMessage(conn));
+		rc = dive_error_set(DIVE_EUNAVAIL, "the state store is unreachable: %s", msg);
+		dive_error_set_code(ERRC_STATE_UNREACHABLE);
+		return rc;
+	}
+	tx = PQtransactionStatus(conn);
 	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	lost = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && PQstatus(conn) == CONNECTION_BAD;
+	if (lost && again) {
+		/*
+		 * The session ended under the statement.  Outside a transaction it
+		 * runs again on a new session when that is safe: it is idempotent,
+		 * or the server said it ended the session (SQLSTATE 57P..) before
+		 * reading it.  Inside one, the transaction is gone: the caller hears.
+		 */
+		state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		if (reconnect(conn) == 0 && tx == PQTRANS_IDLE && (idem || (state && !strncmp(state, "57P", 3)))) {
+			PQclear(res);
+			res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+			st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+			lost = PQstatus(conn) == CONNECTION_BAD;
+		}
+	}
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		last_sqlstate[0] = '\0';
 		if (out)
@@ -149,13 +286,25 @@ int pg_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const ch
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", state ? state : "");
 	chomp_message(msg, sizeof(msg), res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-	if (PQstatus(conn) != CONNECTION_OK)
+	if (lost || PQstatus(conn) != CONNECTION_OK || (state && !strncmp(state, "57P", 3))) {
 		rc = dive_error_set(DIVE_EUNAVAIL, "lost the state store connection: %s", msg);
-	else if (state && (!strcmp(state, "40001") || !strcmp(state, "23505") || !strcmp(state, "23P01") ||
-			   !strcmp(state, "40P01")))
+		dive_error_set_code(ERRC_STATE_UNREACHABLE);
+	} else if (state && (!strcmp(state, "40001") || !strcmp(state, "23505") || !strcmp(state, "23P01") ||
+			   !strcmp(state, "40P01"))) {
 		rc = dive_error_set(DIVE_ECONFLICT, "%s (SQLSTATE %s)", msg, state);
-	else
+	} else {
 		rc = dive_error_set(DIVE_EFAIL, "%s (SQLSTATE %s)", msg, state ? state : "?");
+	}
 	PQclear(res);
 	return rc;
+}
+
+int pg_exec(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params)
+{
+	return exec(conn, out, sql, nparams, params, select_only(sql));
+}
+
+int pg_exec_idempotent(PGconn *conn, PGresult **out, const char *sql, int nparams, const char *const *params)
+{
+	return exec(conn, out, sql, nparams, params, 1);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/legacy.h"
 #include "dive/lock.h"
@@ -166,9 +167,12 @@ int state_transition(struct store *s, const struct state_change *c, long long *n
 		return rc;
 	if ((unsigned)c->to >= DIVE_STATE__COUNT || (unsigned)c->from >= DIVE_STATE__COUNT)
 		return dive_error_set(DIVE_EUSAGE, "invalid state");
-	if (!dive_state_allowed(c->from, c->to))
-		return dive_error_set(DIVE_ECONFLICT, "illegal transition %s -> %s for '%s'",
-				      dive_state_name(c->from), dive_state_name(c->to), c->code);
+	if (!dive_state_allowed(c->from, c->to)) {
+		dive_error_set(DIVE_ECONFLICT, "illegal transition %s -> %s for '%s'", dive_state_name(c->from),
+			       dive_state_name(c->to), c->code);
+		dive_error_set_code(ERRC_ILLEGAL_TRANSITION);
+		return DIVE_ECONFLICT;
+	}
 	if ((rc = check_json_object("transition metadata", c->metadata_json)) < 0 ||
 	    (rc = check_json_object("checkpoint payload", c->checkpoint_json)) < 0)
 		return rc;
@@ -193,16 +197,20 @@ int state_transition(struct store *s, const struct state_change *c, long long *n
 	params[9] = c->checkpoint_json;
 	rc = pg_exec(s->conn, &res, sql_transition, 10, params);
 	if (rc < 0) {
-		if (!strcmp(pg_last_sqlstate(), "23514"))
-			return dive_error_wrap(DIVE_ECONFLICT, "the state store refused %s -> %s for '%s'",
-					       dive_state_name(c->from), dive_state_name(c->to), c->code);
+		if (!strcmp(pg_last_sqlstate(), "23514")) {
+			dive_error_wrap(DIVE_ECONFLICT, "the state store refused %s -> %s for '%s'",
+					dive_state_name(c->from), dive_state_name(c->to), c->code);
+			dive_error_set_code(ERRC_ILLEGAL_TRANSITION);
+			return DIVE_ECONFLICT;
+		}
 		return rc;
 	}
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return dive_error_set(DIVE_ECONFLICT,
-				      "'%s' is no longer %s at version %lld: another command changed it first",
-				      c->code, dive_state_name(c->from), c->version);
+		dive_error_set(DIVE_ECONFLICT, "'%s' is no longer %s at version %lld: another command changed it first",
+			       c->code, dive_state_name(c->from), c->version);
+		dive_error_set_code(ERRC_VERSION_CONFLICT);
+		return DIVE_ECONFLICT;
 	}
 	if (new_version)
 		*new_version = atoll(PQgetvalue(res, 0, 0));
@@ -279,10 +287,40 @@ int run_describe(struct store *s, cJSON **out, long long id)
 	return 0;
 }
 
+int state_close_dead_run(struct store *s, struct state_instance *st, const char *actor)
+{
+	struct state_change chg = { 0 };
+	char meta[128];
+	int rc;
+
+	/* re-read: the caller holds the lock now, what it saw before may be old */
+	if ((rc = state_get(s, st, st->code)) < 0 || !dive_state_in_progress(st->state))
+		return rc;
+	snprintf(meta, sizeof(meta), "{\"detected_by_pid\": %d, \"interrupted_run\": %lld}", (int)getpid(),
+		 st->run_id);
+	chg.code = st->code;
+	chg.from = st->state;
+	chg.version = st->version;
+	chg.to = DIVE_STATE_INTERRUPTED;
+	chg.actor = actor ? actor : "dive";
+	chg.reason = "no live run holds the instance lock: the run died, was killed or lost its connection";
+	chg.metadata_json = meta;
+	chg.run_id = st->run_id;
+	rc = store_begin(s);
+	if (rc == 0)
+		rc = state_transition(s, &chg, NULL);
+	if (rc == 0 && st->run_id > 0)
+		rc = run_end(s, st->run_id, "interrupted");
+	if (rc == 0)
+		rc = store_commit(s);
+	else
+		store_rollback(s);
+	return rc < 0 ? rc : state_get(s, st, st->code);
+}
+
 int state_detect_interrupted(struct store *s, struct state_instance *st, int *marked)
 {
 	struct lock_request req = { "dive (interrupted-run check)", NULL, 0, 0 };
-	struct state_change chg = { 0 };
 	struct dive_lock *l = NULL;
 	char name[32];
 	int rc;
@@ -298,35 +336,9 @@ int state_detect_interrupted(struct store *s, struct state_instance *st, int *ma
 	}
 	if (rc < 0)
 		return rc;
-	/* We hold the lock: nobody is running.  Re-read under the lock. */
-	rc = state_get(s, st, st->code);
-	if (rc == 0 && dive_state_in_progress(st->state)) {
-		char meta[128];
-
-		snprintf(meta, sizeof(meta), "{\"detected_by_pid\": %d, \"interrupted_run\": %lld}", (int)getpid(),
-			 st->run_id);
-		chg.code = st->code;
-		chg.from = st->state;
-		chg.version = st->version;
-		chg.to = DIVE_STATE_INTERRUPTED;
-		chg.actor = "dive";
-		chg.reason = "no live run holds the instance lock: the run died, was killed or lost its connection";
-		chg.metadata_json = meta;
-		chg.run_id = st->run_id;
-		rc = store_begin(s);
-		if (rc == 0)
-			rc = state_transition(s, &chg, NULL);
-		if (rc == 0 && st->run_id > 0)
-			rc = run_end(s, st->run_id, "interrupted");
-		if (rc == 0)
-			rc = store_commit(s);
-		else
-			store_rollback(s);
-		if (rc == 0) {
-			*marked = 1;
-			rc = state_get(s, st, st->code);
-		}
-	}
+	rc = state_close_dead_run(s, st, "dive");
+	if (rc == 0)
+		*marked = st->state == DIVE_STATE_INTERRUPTED;
 	lock_release(l);
 	return rc;
 }

@@ -20,6 +20,7 @@ int store_open(struct store **out, const char *url, unsigned flags)
 	if (rc < 0)
 		goto fail;
 	s->url = xstrdup(url);
+	pg_set_reconnect(s->conn, 1);
 	rc = migration_set_load(&set, NULL);
 	if (rc < 0)
 		goto fail;
@@ -43,6 +44,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	pg_set_reconnect(s->conn, 0);
 	pg_close(s->conn);
 	if (s->url)
 		explicit_bzero(s->url, strlen(s->url));

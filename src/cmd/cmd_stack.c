@@ -97,6 +97,14 @@ static cJSON *result_json(const struct deploy_opts *o, const struct deploy_repor
 		cJSON_AddItemToArray(phases, p);
 	}
 	cJSON_AddItemToObject(doc, "phases", phases);
+	if (!o->dry_run) {
+		cJSON *errors = cJSON_AddObjectToObject(doc, "errors");
+
+		for (i = 0; i < ERRSEV__COUNT; i++)
+			cJSON_AddNumberToObject(errors, errsev_name((enum errsev)i), r->errors[i]);
+		if (r->warning[0])
+			cJSON_AddStringToObject(doc, "warning", r->warning);
+	}
 	cJSON_AddItemToObject(doc, "services", cJSON_Duplicate(rep->services, 1));
 	cJSON_AddItemToObject(doc, "checks", cJSON_Duplicate(rep->checks, 1));
 	if (o->dry_run)
@@ -117,6 +125,23 @@ static cJSON *result_json(const struct deploy_opts *o, const struct deploy_repor
 		}
 	}
 	return doc;
+}
+
+/* A run that succeeded with errors recorded says so: "2 medium errors recorded (dive errors recent)". */
+static void print_recorded(struct dive_ctx *ctx, const struct pipeline_result *r)
+{
+	char line[160] = "";
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < ERRSEV__COUNT; i++)
+		if (r->errors[i] > 0 && len < sizeof(line))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%d %s", len ? ", " : "", r->errors[i],
+						errsev_name((enum errsev)i));
+	if (len)
+		fprintf(ctx->out, "  errors recorded in the run: %s (dive errors recent)\n", line);
+	if (r->warning[0])
+		fprintf(ctx->out, "  warning: %s\n", r->warning);
 }
 
 /* One line per check: ok, FAILED or skipped, and what was seen. */
@@ -192,6 +217,7 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	if (!ctx->json && !ctx->dry_run && rc == 0) {
 		fprintf(ctx->out, "%s %s: %s in %.1fs (run %lld)\n", kind == STACK_HUB ? "hub" : "spoke", c->code,
 			pipeline_outcome_name(rep.pipeline.outcome), rep.pipeline.total_ms / 1000.0, rep.pipeline.run_id);
+		print_recorded(ctx, &rep.pipeline);
 	}
 	deploy_report_release(&rep);
 	return code;

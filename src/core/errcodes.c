@@ -268,6 +268,9 @@ static const struct errcode errcode_table[] = {
 	ROW(STATE_INVALID, STATE, HIGH, RECOVERABLE,
 	  "the state store and the engine disagree about an instance (recorded state against container labels)",
 	  "dive state show CODE"),
+	ROW(ERROR_THRESHOLD, INTERNAL, HIGH, PERMANENT,
+	  "the errors recorded in the run passed their severity's threshold (the message says which), so the run stopped",
+	  "dive errors recent"),
 
 	/* 16xx the state store */
 	ROW(STATE_UNREACHABLE, STATE, CRITICAL, TRANSIENT,

@@ -154,11 +154,12 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 {
 	const char *docker_host = env->docker_host;
 	struct lock_request req = { actor, NULL, lock_wait_ms, 0 };
-	struct dive_lock *lock = NULL;
+	struct runstore rs;
+	void *lock = NULL;
 	struct state_instance st;
 	struct state_change chg = { 0 };
 	struct docker *dk = NULL;
-	char project[64], lname[32];
+	char project[64];
 	long long v = 0;
 	int rc;
 
@@ -173,25 +174,12 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 		docker_close(dk);
 		return rc;
 	}
-	lock_name_instance(lname, c->code);
-	if ((rc = lock_acquire(&lock, s->url, lname, &req, NULL)) < 0)
-		goto out;
-	if ((rc = state_get(s, &st, c->code)) < 0)
+	runstore_pg(&rs, s);
+	if ((rc = pipeline_claim(&rs, c->code, &req, &lock, &st)) < 0)
 		goto out;
 	chg.code = c->code;
 	chg.actor = actor;
 	if (st.state != DIVE_STATE_CLEANUP) {
-		if (dive_state_in_progress(st.state)) {
-			/* we hold the lock: whoever was running is gone */
-			chg.from = st.state;
-			chg.version = st.version;
-			chg.to = DIVE_STATE_INTERRUPTED;
-			chg.reason = "found in progress with no live run";
-			if ((rc = state_transition(s, &chg, &v)) < 0)
-				goto out;
-			st.state = DIVE_STATE_INTERRUPTED;
-			st.version = v;
-		}
 		chg.from = st.state;
 		chg.version = st.version;
 		chg.to = DIVE_STATE_CLEANUP;
@@ -207,18 +195,23 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 	chg.version = st.version;
 	chg.to = rc == 0 ? (clean ? DIVE_STATE_UNKNOWN : DIVE_STATE_STOPPED) : DIVE_STATE_FAILED;
 	chg.reason = rc == 0 ? (clean ? "cleaned" : "stopped") : "removal failed";
-	{
-		char msg[512];
-		int err = rc;
+	if (rc < 0) {
+		struct dive_error_saved e;
 
-		snprintf(msg, sizeof(msg), "%s", dive_error_last());
-		if (state_transition(s, &chg, &v) < 0 && err == 0)
-			rc = DIVE_EFAIL;
-		if (err < 0)
-			dive_error_set(err, "%s", msg);
+		dive_error_save(&e);
+		state_transition(s, &chg, &v);
+		rc = dive_error_restore(&e);
+	} else {
+		rc = state_transition(s, &chg, &v);
 	}
 out:
-	lock_release(lock);
+	if (lock) {
+		struct dive_error_saved e;
+
+		dive_error_save(&e);
+		rs.unlock(rs.data, lock);
+		dive_error_restore(&e);
+	}
 	docker_close(dk);
 	return rc;
 }

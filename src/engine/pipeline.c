@@ -11,13 +11,15 @@
 #include "dive/errlog.h"
 #include "dive/error.h"
 #include "dive/lock.h"
-#include "dive/pg.h"
 #include "dive/pipeline.h"
+#include "dive/runstore.h"
 #include "dive/state.h"
 #include "dive/xalloc.h"
 
 struct pipeline {
 	struct store *store;
+	struct runstore rs;
+	void *lock;                  /* the instance lock (rs.lock) */
 	const struct pipeline_opts *o;
 	struct pipeline_result *res;
 	long long run_id;
@@ -28,6 +30,9 @@ struct pipeline {
 	int resuming;
 	cJSON *detail_keep;          /* detail of the last skipped step (owned) */
 	int recorded;                /* the failure that ends the run is in dive.errors already */
+	int lock_lost;               /* the lock's session is gone: no further side effect */
+	int halt;                    /* an error threshold was exceeded: the run stops at the next step */
+	char halt_msg[256];
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -124,8 +129,7 @@ int pipeline_dry_run(const struct pipeline *p)
 
 int pipeline_interrupted(const struct pipeline *p)
 {
-	(void)p;
-	return stop_requested != 0;
+	return stop_requested != 0 || p->lock_lost || p->halt;
 }
 
 int pipeline_resuming(const struct pipeline *p)
@@ -170,28 +174,67 @@ static void add_step_result(struct pipeline *p, const char *service, const char 
 	cJSON_AddItemToArray(p->res->steps, o);
 }
 
+/* --- the lock and the error thresholds ------------------------------------- */
+
+/*
+ * Before every side effect: the run goes on only while its lock's session
+ * lives (DESIGN §3).  Once lost, it stays lost: nothing more is changed.
+ */
+static int check_lock(struct pipeline *p)
+{
+	if (!p->lock_lost && (!p->lock || p->rs.lock_check(p->rs.data, p->lock) == 0))
+		return 0;
+	p->lock_lost = 1;
+	dive_error_set(DIVE_ELOCKED, "the instance lock of '%s' was lost (its database session ended): the run "
+				     "stopped before any further change", p->o->code);
+	dive_error_set_code(ERRC_LOCK_LOST);
+	return DIVE_ELOCKED;
+}
+
+/* The run's recorded errors against the severity thresholds (errcodes.h). */
+static void check_thresholds(struct pipeline *p)
+{
+	int counts[ERRSEV__COUNT] = { 0 };
+	char why[160];
+	enum errthr_action act;
+
+	if (p->rs.error_counts(p->rs.data, p->run_id, counts) < 0) {
+		dive_error_clear(); /* the record itself failed: the step that raised it decides */
+		return;
+	}
+	memcpy(p->res->errors, counts, sizeof(counts));
+	act = (enum errthr_action)errthreshold_exceeded(counts, why, sizeof(why));
+	if (act == ERRTHR_STOP && !p->halt) {
+		p->halt = 1;
+		snprintf(p->halt_msg, sizeof(p->halt_msg), "%s: the run stops", why);
+		emit(p, PIPELINE_EV_NOTE, NULL, NULL, p->halt_msg);
+	} else if (act == ERRTHR_WARN && !p->res->warning[0]) {
+		snprintf(p->res->warning, sizeof(p->res->warning), "%s", why);
+		emit(p, PIPELINE_EV_NOTE, NULL, NULL, why);
+	}
+}
+
+static int halted(struct pipeline *p)
+{
+	dive_error_set(DIVE_EFAIL, "%s", p->halt_msg);
+	dive_error_set_code(ERRC_ERROR_THRESHOLD);
+	return DIVE_EFAIL;
+}
+
+/* Why the next side effect must not happen, or 0. */
+static int may_continue(struct pipeline *p, const char *key)
+{
+	if (stop_requested) {
+		dive_error_set(DIVE_EINTR, "interrupted before '%s'", key);
+		dive_error_set_code(ERRC_CANCELLED);
+		return DIVE_EINTR;
+	}
+	if (p->halt)
+		return halted(p);
+	return check_lock(p);
+}
+
 /* --- steps ---------------------------------------------------------------- */
-
-static const char sql_step_begin[] =
-	"INSERT INTO dive.steps (run_id, phase, service, action, idem_key, status)"
-	" VALUES ($1::bigint, $2, $3, $4, $5, 'running')"
-	" ON CONFLICT (run_id, idem_key) DO UPDATE SET attempt = dive.steps.attempt + 1, status = 'running',"
-	"  started_at = clock_timestamp(), ended_at = NULL, duration_ms = NULL, error = NULL, error_code = NULL"
-	" WHERE dive.steps.status <> 'done'"
-	" RETURNING id";
-
-static const char sql_step_done_detail[] =
-	"SELECT detail FROM dive.steps WHERE run_id = $1::bigint AND idem_key = $2 AND status = 'done'";
-
-static const char sql_step_done[] =
-	"UPDATE dive.steps SET status = 'done', ended_at = clock_timestamp(),"
-	" duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::bigint,"
-	" detail = coalesce($2::jsonb, '{}'::jsonb) WHERE id = $1::bigint";
-
-static const char sql_step_failed[] =
-	"UPDATE dive.steps SET status = 'failed', ended_at = clock_timestamp(),"
-	" duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::bigint,"
-	" error = $2, error_code = nullif($3::int, 0) WHERE id = $1::bigint";
 
 /* errlog's component: the service, or the pipeline itself */
 static const char *component(const char *service)
@@ -204,14 +247,39 @@ static int taxonomy_or(int code, int fallback)
 	return code ? code : fallback;
 }
 
+static void record_error(struct pipeline *p, int code, const char *service, const char *msg, const char *ctx,
+			 long long step_id)
+{
+	if (p->rs.error_record(p->rs.data, code, component(service), msg, ctx, p->o->code, p->run_id, step_id) < 0)
+		dive_error_clear(); /* losing the record must not change what the run does */
+	check_thresholds(p);
+}
+
+static int step_skip(struct pipeline *p, const char *key, const char *service, const char *action,
+		     const cJSON **detail_out)
+{
+	char *json = NULL;
+	int rc = p->rs.step_detail(p->rs.data, p->run_id, key, &json);
+
+	if (rc < 0)
+		return rc;
+	cJSON_Delete(p->detail_keep);
+	p->detail_keep = json ? cJSON_Parse(json) : NULL;
+	free(json);
+	if (detail_out)
+		*detail_out = p->detail_keep;
+	add_step_result(p, service, action, "skipped", -1);
+	emit(p, PIPELINE_EV_STEP_SKIPPED, service, action, NULL);
+	return 0;
+}
+
 int pipeline_step(struct pipeline *p, const char *service, const char *action, pipeline_action_fn fn, void *arg,
 		  const cJSON **detail_out)
 {
-	char key[192], run[24], id_s[24], code_s[16];
-	const char *params[5];
-	PGresult *res = NULL;
+	struct run_step_key k;
+	char key[192];
 	cJSON *detail = NULL;
-	long long t0, step_id;
+	long long t0, step_id = 0;
 	char *text;
 	int rc;
 
@@ -222,48 +290,24 @@ int pipeline_step(struct pipeline *p, const char *service, const char *action, p
 		add_step_result(p, service, action, "planned", -1);
 		return 0;
 	}
-	if (stop_requested)
-		return dive_error_set(DIVE_EINTR, "interrupted before '%s'", key);
-	snprintf(run, sizeof(run), "%lld", p->run_id);
-	params[0] = run;
-	params[1] = dive_phase_name(p->phase);
-	params[2] = service;
-	params[3] = action;
-	params[4] = key;
-	rc = pg_exec(p->store->conn, &res, sql_step_begin, 5, params);
-	if (rc < 0)
+	if ((rc = may_continue(p, key)) < 0)
 		return rc;
-	if (PQntuples(res) == 0) {
-		/* done before, in this run: skip, hand back what it recorded */
-		const char *q[2] = { run, key };
-
-		PQclear(res);
-		res = NULL;
-		rc = pg_exec(p->store->conn, &res, sql_step_done_detail, 2, q);
-		if (rc < 0)
-			return rc;
-		cJSON_Delete(p->detail_keep);
-		p->detail_keep = PQntuples(res) ? cJSON_Parse(PQgetvalue(res, 0, 0)) : NULL;
-		PQclear(res);
-		if (detail_out)
-			*detail_out = p->detail_keep;
-		add_step_result(p, service, action, "skipped", -1);
-		emit(p, PIPELINE_EV_STEP_SKIPPED, service, action, NULL);
-		return 0;
-	}
-	step_id = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
+	k.run_id = p->run_id;
+	k.phase = dive_phase_name(p->phase);
+	k.service = service;
+	k.action = action;
+	k.key = key;
+	if ((rc = p->rs.step_begin(p->rs.data, &k, &step_id)) < 0)
+		return rc;
+	if (step_id == 0) /* done before, in this run: skip, hand back what it recorded */
+		return step_skip(p, key, service, action, detail_out);
 	emit(p, PIPELINE_EV_STEP_START, service, action, NULL);
 	t0 = mono_ms();
 	dive_error_clear();
 	rc = fn(p, arg, &detail);
-	snprintf(id_s, sizeof(id_s), "%lld", step_id);
 	if (rc == 0) {
-		const char *q[2] = { id_s, NULL };
-
 		text = detail ? cJSON_PrintUnformatted(detail) : NULL;
-		q[1] = text;
-		rc = pg_exec(p->store->conn, NULL, sql_step_done, 2, q);
+		rc = p->rs.step_done(p->rs.data, step_id, text);
 		cJSON_free(text);
 		cJSON_Delete(p->detail_keep);
 		p->detail_keep = detail;
@@ -274,37 +318,35 @@ int pipeline_step(struct pipeline *p, const char *service, const char *action, p
 		return rc;
 	}
 	{
-		char msg[512];
-		int err = rc, code = dive_error_last_code();
-		const char *q[3] = { id_s, msg, code_s };
+		struct dive_error_saved failure;
+		int err = rc;
 
-		snprintf(msg, sizeof(msg), "%s", dive_error_last());
-		snprintf(code_s, sizeof(code_s), "%d", code);
+		dive_error_save(&failure);
 		cJSON_Delete(detail);
-		pg_exec(p->store->conn, NULL, sql_step_failed, 3, q);
+		p->rs.step_failed(p->rs.data, step_id, failure.msg, failure.code);
 		if (err != DIVE_EINTR) {
-			errlog_record(p->store, NULL, taxonomy_or(code, ERRC_INTERNAL), component(service), msg, NULL,
-				      p->o->code, p->run_id, step_id);
+			record_error(p, taxonomy_or(failure.code, ERRC_INTERNAL), service, failure.msg, NULL, step_id);
 			p->recorded = 1;
 		}
 		add_step_result(p, service, action, err == DIVE_EINTR ? "interrupted" : "failed", mono_ms() - t0);
-		emit(p, PIPELINE_EV_STEP_FAILED, service, action, msg);
+		emit(p, PIPELINE_EV_STEP_FAILED, service, action, failure.msg);
 		snprintf(p->res->failed_service, sizeof(p->res->failed_service), "%s", service);
-		dive_error_set(err, "%s", msg);
-		if (code)
-			dive_error_set_code(code);
-		return err;
+		return dive_error_restore(&failure);
 	}
 }
 
 void pipeline_recovered(struct pipeline *p, int code, const char *service, const char *what)
 {
-	char ctx[64];
-
-	snprintf(ctx, sizeof(ctx), "{\"recovered\": true}");
 	if (!p->o->dry_run)
-		errlog_record(p->store, NULL, code, component(service), what, ctx, p->o->code, p->run_id, 0);
+		record_error(p, code, service, what, "{\"recovered\": true}", 0);
 	emit(p, PIPELINE_EV_NOTE, service, "recover", what);
+}
+
+void pipeline_degraded(struct pipeline *p, int code, const char *service, const char *what)
+{
+	if (!p->o->dry_run)
+		record_error(p, code, service, what, "{\"degraded\": true}", 0);
+	emit(p, PIPELINE_EV_NOTE, service, "degraded", what);
 }
 
 /* --- state ---------------------------------------------------------------- */
@@ -328,7 +370,7 @@ static int move(struct pipeline *p, enum dive_state to, const char *reason, cons
 		c.checkpoint_phase = cp_phase;
 		c.checkpoint_json = payload;
 	}
-	rc = state_transition(p->store, &c, &v);
+	rc = p->rs.state_move(p->rs.data, &c, &v);
 	cJSON_free(payload);
 	if (rc < 0)
 		return rc;
@@ -337,82 +379,71 @@ static int move(struct pipeline *p, enum dive_state to, const char *reason, cons
 	return 0;
 }
 
-static const char sql_run_resume[] =
-	"UPDATE dive.runs SET outcome = 'running', ended_at = NULL, resumes = resumes + 1, pid = $2::int,"
-	" backend_pid = pg_backend_pid() WHERE id = $1::bigint AND outcome = 'interrupted' RETURNING id";
-
-static const char sql_checkpoint_phases[] =
-	"SELECT phase FROM dive.checkpoints WHERE run_id = $1::bigint";
-
 /* Phases of the run with a checkpoint: bit i set when phase i finished. */
 static int finished_phases(struct pipeline *p, unsigned *mask)
 {
-	char run[24];
-	const char *params[1] = { run };
-	PGresult *res = NULL;
-	int rc, r;
+	char **names = NULL;
+	size_t i;
+	int rc;
 
 	*mask = 0;
-	snprintf(run, sizeof(run), "%lld", p->run_id);
-	rc = pg_exec(p->store->conn, &res, sql_checkpoint_phases, 1, params);
-	if (rc < 0)
+	if ((rc = p->rs.checkpoint_phases(p->rs.data, p->run_id, &names)) < 0)
 		return rc;
-	for (r = 0; r < PQntuples(res); r++) {
+	for (i = 0; names && names[i]; i++) {
 		enum dive_phase ph = DIVE_PHASE_PREFLIGHT;
 
-		if (dive_phase_parse(&ph, PQgetvalue(res, r, 0)) == 0)
+		if (dive_phase_parse(&ph, names[i]) == 0)
 			*mask |= 1u << ph;
 	}
-	PQclear(res);
+	runstore_free_names(names);
 	dive_error_clear();
 	return 0;
 }
 
+static int checkpoint(struct pipeline *p, enum dive_phase ph)
+{
+	char *payload = cJSON_PrintUnformatted(p->checkpoint ? p->checkpoint : cJSON_CreateObject());
+	int rc = p->rs.checkpoint_put(p->rs.data, p->run_id, p->o->code, dive_phase_name(ph), payload);
+
+	cJSON_free(payload);
+	return rc;
+}
+
 /* --- rollback ------------------------------------------------------------- */
-
-static const char sql_done_steps[] =
-	"SELECT id, service, action, detail FROM dive.steps WHERE run_id = $1::bigint AND status = 'done'"
-	" ORDER BY id DESC";
-
-static const char sql_step_undone[] = "UPDATE dive.steps SET status = 'undone' WHERE id = $1::bigint";
 
 static int rollback(struct pipeline *p, int *undo_failures)
 {
-	char run[24];
-	const char *params[1] = { run };
-	PGresult *res = NULL;
-	int rc, r;
-	size_t i;
+	struct run_step *steps = NULL;
+	size_t n = 0, i, j;
+	int rc;
 
 	*undo_failures = 0;
-	snprintf(run, sizeof(run), "%lld", p->run_id);
-	rc = pg_exec(p->store->conn, &res, sql_done_steps, 1, params);
-	if (rc < 0)
+	if ((rc = p->rs.done_steps(p->rs.data, p->run_id, &steps, &n)) < 0)
 		return rc;
-	for (r = 0; r < PQntuples(res); r++) {
-		const char *service = PQgetvalue(res, r, 1), *action = PQgetvalue(res, r, 2);
-
-		for (i = 0; i < p->o->nundos; i++) {
-			const char *q[1] = { PQgetvalue(res, r, 0) };
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < p->o->nundos; j++) {
 			cJSON *detail;
 			int urc;
 
-			if (strcmp(p->o->undos[i].action, action))
+			if (strcmp(p->o->undos[j].action, steps[i].action))
 				continue;
-			detail = cJSON_Parse(PQgetvalue(res, r, 3));
-			emit(p, PIPELINE_EV_ROLLBACK, service, action, "undo");
-			urc = p->o->undos[i].undo(p, service, detail, p->o->user);
+			detail = cJSON_Parse(steps[i].detail_json);
+			emit(p, PIPELINE_EV_ROLLBACK, steps[i].service, steps[i].action, "undo");
+			urc = p->o->undos[j].undo(p, steps[i].service, detail, p->o->user);
 			cJSON_Delete(detail);
 			if (urc < 0) {
+				struct dive_error_saved e;
+
+				dive_error_save(&e);
 				(*undo_failures)++;
-				errlog_record(p->store, NULL, ERRC_ROLLBACK_FAILED, component(service), dive_error_last(),
-					      NULL, p->o->code, p->run_id, atoll(q[0]));
+				p->rs.error_record(p->rs.data, ERRC_ROLLBACK_FAILED, component(steps[i].service), e.msg,
+						   NULL, p->o->code, p->run_id, steps[i].id);
 			} else {
-				pg_exec(p->store->conn, NULL, sql_step_undone, 1, q);
+				p->rs.step_undone(p->rs.data, steps[i].id);
 			}
 		}
 	}
-	PQclear(res);
+	runstore_free_steps(steps, n);
 	return 0;
 }
 
@@ -458,111 +489,63 @@ static int plan_start(struct pipeline *p, size_t *first)
 	return 0;
 }
 
-int pipeline_run(struct store *s, const struct pipeline_opts *o, struct pipeline_result *out)
+int pipeline_claim(const struct runstore *rs, const char *code, const struct lock_request *req, void **lock,
+		   struct state_instance *st)
 {
-	struct pipeline p;
-	struct dive_lock *lock = NULL;
-	struct lock_request req = { 0 };
-	struct sigaction old_int, old_term;
-	unsigned done_mask = 0;
-	char lname[32];
-	size_t i, first = 0;
-	int rc = 0, undo_failures = 0;
+	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->failed_phase = -1;
-	for (i = 0; i < DIVE_PHASE__COUNT; i++)
-		out->phase_ms[i] = -1;
-	out->steps = cJSON_CreateArray();
-	memset(&p, 0, sizeof(p));
-	p.store = s;
-	p.o = o;
-	p.res = out;
-	p.t0_ms = mono_ms();
-	stop_requested = 0;
+	*lock = NULL;
+	if ((rc = rs->lock(rs->data, lock, code, req)) < 0)
+		return rc;
+	/* under the lock: whatever is "in progress" belongs to a dead run */
+	rc = rs->state_get(rs->data, st, code);
+	if (rc == 0 && dive_state_in_progress(st->state))
+		rc = rs->close_dead_run(rs->data, st, req->command);
+	if (rc < 0) {
+		struct dive_error_saved e;
 
-	if (o->dry_run) {
-		/* the plan: every phase, every step, no side effect at all */
-		for (i = 0; i < o->nphases; i++) {
-			p.phase = o->phases[i].phase;
-			if ((int)p.phase < o->from_phase && p.phase != DIVE_PHASE_PREFLIGHT)
-				continue;
-			rc = o->phases[i].run(&p, o->user);
-			if (rc < 0)
-				return refuse(out, rc);
-		}
-		out->outcome = PIPELINE_PLANNED;
-		out->total_ms = mono_ms() - p.t0_ms;
-		return 0;
+		dive_error_save(&e);
+		rs->unlock(rs->data, *lock);
+		*lock = NULL;
+		return dive_error_restore(&e);
 	}
+	return 0;
+}
 
-	lock_name_instance(lname, o->code);
-	req.command = o->actor;
-	req.wait_ms = o->lock_wait_ms;
-	rc = lock_acquire(&lock, s->url, lname, &req, NULL);
-	if (rc < 0)
-		return refuse(out, rc);
-	install_signals(&old_int, &old_term);
+/* Start the run: a new one, or the interrupted one with --resume. */
+static int begin(struct pipeline *p)
+{
+	const struct pipeline_opts *o = p->o;
+	int rc;
 
-	/* Under the lock: whatever is "in progress" belongs to a dead run. */
-	rc = state_get(s, &p.st, o->code);
-	if (rc == 0 && dive_state_in_progress(p.st.state)) {
-		struct state_change c = { 0 };
-		long long v;
-
-		c.code = o->code;
-		c.from = p.st.state;
-		c.version = p.st.version;
-		c.to = DIVE_STATE_INTERRUPTED;
-		c.actor = o->actor;
-		c.reason = "found in progress with no live run";
-		c.run_id = p.st.run_id;
-		rc = state_transition(s, &c, &v);
-		if (rc == 0 && p.st.run_id)
-			rc = run_end(s, p.st.run_id, "interrupted");
-		if (rc == 0)
-			rc = state_get(s, &p.st, o->code);
-	}
-	if (rc < 0)
-		goto refused;
-	if (p.st.state == DIVE_STATE_INTERRUPTED && !o->resume) {
-		rc = dive_error_set(DIVE_ECONFLICT, "'%s' was interrupted (run %lld); continue it with --resume",
-				    o->code, p.st.run_id);
+	if (p->st.state == DIVE_STATE_INTERRUPTED && !o->resume) {
+		dive_error_set(DIVE_ECONFLICT, "'%s' was interrupted (run %lld); continue it with --resume", o->code,
+			       p->st.run_id);
 		dive_error_set_code(ERRC_INSTANCE_INTERRUPTED);
-		goto refused;
+		return DIVE_ECONFLICT;
 	}
-	if (o->resume) {
-		char run[24], pid[16];
-		const char *params[2] = { run, pid };
-		PGresult *res = NULL;
+	if (!o->resume)
+		return p->rs.run_begin(p->rs.data, &p->run_id, o->code, o->mode, o->actor);
+	if (p->st.state != DIVE_STATE_INTERRUPTED || !p->st.run_id)
+		return dive_error_set(DIVE_EUSAGE, "'%s' has no interrupted run to resume (it is %s)", o->code,
+				      dive_state_name(p->st.state));
+	if ((rc = p->rs.run_resume(p->rs.data, p->st.run_id)) < 0)
+		return rc;
+	p->run_id = p->st.run_id;
+	p->resuming = 1;
+	return 0;
+}
 
-		if (p.st.state != DIVE_STATE_INTERRUPTED || !p.st.run_id) {
-			rc = dive_error_set(DIVE_EUSAGE, "'%s' has no interrupted run to resume (it is %s)", o->code,
-					    dive_state_name(p.st.state));
-			goto refused;
-		}
-		snprintf(run, sizeof(run), "%lld", p.st.run_id);
-		snprintf(pid, sizeof(pid), "%d", (int)getpid());
-		rc = pg_exec(s->conn, &res, sql_run_resume, 2, params);
-		if (rc == 0 && PQntuples(res) == 0)
-			rc = dive_error_set(DIVE_ECONFLICT, "run %lld of '%s' cannot be resumed", p.st.run_id, o->code);
-		PQclear(res);
-		if (rc < 0)
-			goto refused;
-		p.run_id = p.st.run_id;
-		p.resuming = 1;
-	} else {
-		rc = run_begin(s, &p.run_id, o->code, o->mode, o->actor);
-		if (rc < 0)
-			goto refused;
-	}
-	out->run_id = p.run_id;
-	rc = plan_start(&p, &first);
-	if (rc < 0)
-		goto refused;
-	if (p.resuming)
-		finished_phases(&p, &done_mask);
+/* Every phase in order, from first; 0 or the error that stopped them. */
+static int run_phases(struct pipeline *p, size_t first)
+{
+	const struct pipeline_opts *o = p->o;
+	unsigned done_mask = 0;
+	size_t i;
+	int rc = 0;
 
+	if (p->resuming)
+		finished_phases(p, &done_mask);
 	for (i = 0; i < o->nphases; i++) {
 		enum dive_phase ph = o->phases[i].phase;
 		int target = dive_phase_state(ph);
@@ -571,115 +554,181 @@ int pipeline_run(struct store *s, const struct pipeline_opts *o, struct pipeline
 		/* preflight checks whatever phase the run starts at; it changes nothing */
 		if (i < first && ph != DIVE_PHASE_PREFLIGHT)
 			continue;
-		p.phase = ph;
-		if (p.resuming && ph != DIVE_PHASE_PREFLIGHT && (done_mask & (1u << ph))) {
-			emit(&p, PIPELINE_EV_NOTE, NULL, NULL, "phase finished before the interruption: skipped");
+		p->phase = ph;
+		if (p->resuming && ph != DIVE_PHASE_PREFLIGHT && (done_mask & (1u << ph))) {
+			emit(p, PIPELINE_EV_NOTE, NULL, NULL, "phase finished before the interruption: skipped");
 			continue;
 		}
-		if (target >= 0 && p.st.state != (enum dive_state)target) {
-			rc = move(&p, (enum dive_state)target, dive_phase_name(ph), NULL);
-			if (rc < 0) {
-				out->failed_phase = ph;
-				break;
+		if (target >= 0 && p->st.state != (enum dive_state)target) {
+			if ((rc = may_continue(p, dive_phase_name(ph))) < 0 ||
+			    (rc = move(p, (enum dive_state)target, dive_phase_name(ph), NULL)) < 0) {
+				p->res->failed_phase = ph;
+				return rc;
 			}
 		}
-		cJSON_Delete(p.checkpoint);
-		p.checkpoint = NULL;
-		emit(&p, PIPELINE_EV_PHASE_START, NULL, NULL, NULL);
-		rc = o->phases[i].run(&p, o->user);
-		if (rc == 0 && stop_requested)
-			rc = dive_error_set(DIVE_EINTR, "interrupted");
-		out->phase_ms[ph] = mono_ms() - t0;
+		cJSON_Delete(p->checkpoint);
+		p->checkpoint = NULL;
+		emit(p, PIPELINE_EV_PHASE_START, NULL, NULL, NULL);
+		rc = o->phases[i].run(p, o->user);
+		/* a phase that ignored what stopped it (a wait that saw the flag) still stops here */
+		if (rc == 0)
+			rc = may_continue(p, dive_phase_name(ph));
+		p->res->phase_ms[ph] = mono_ms() - t0;
 		if (rc < 0) {
-			out->failed_phase = ph;
-			break;
+			p->res->failed_phase = ph;
+			return rc;
 		}
 		/* the phase's checkpoint, with the run's bookkeeping */
-		{
-			char run[24], *payload = cJSON_PrintUnformatted(p.checkpoint ? p.checkpoint : cJSON_CreateObject());
-			const char *params[4] = { run, o->code, dive_phase_name(ph), payload };
-
-			snprintf(run, sizeof(run), "%lld", p.run_id);
-			rc = pg_exec(s->conn, NULL,
-				     "INSERT INTO dive.checkpoints (run_id, code, phase, payload) VALUES ($1::bigint, $2, $3,"
-				     " $4::jsonb) ON CONFLICT (run_id, phase) DO UPDATE SET payload = EXCLUDED.payload,"
-				     " created_at = now()", 4, params);
-			cJSON_free(payload);
-			if (rc < 0)
-				break;
-		}
-		emit(&p, PIPELINE_EV_PHASE_DONE, NULL, NULL, NULL);
+		if ((rc = checkpoint(p, ph)) < 0)
+			return rc;
+		emit(p, PIPELINE_EV_PHASE_DONE, NULL, NULL, NULL);
 	}
+	return may_continue(p, "complete");
+}
 
+/* The run failed, was stopped or lost its lock: record it and end it (rollback when asked). */
+static int end_failed(struct pipeline *p, int err)
+{
+	const struct pipeline_opts *o = p->o;
+	struct pipeline_result *out = p->res;
+	struct dive_error_saved e;
+	int undo_failures = 0;
+
+	dive_error_save(&e);
+	if (err == DIVE_EINTR || stop_requested) {
+		err = e.err = DIVE_EINTR;
+		if (!e.code)
+			e.code = ERRC_CANCELLED;
+	}
+	snprintf(out->error, sizeof(out->error), "%.*s", (int)sizeof(out->error) - 1, e.msg);
+	out->error_code = e.code;
+	if (!p->recorded) {
+		/* ended outside any step (a scheduler verdict, a check, the lock, a signal): record it too */
+		char ctxjson[64];
+
+		snprintf(ctxjson, sizeof(ctxjson), "{\"phase\": \"%s\"}",
+			 out->failed_phase >= 0 ? dive_phase_name((enum dive_phase)out->failed_phase) : "");
+		p->rs.error_record(p->rs.data, taxonomy_or(e.code, ERRC_INTERNAL),
+				   component(out->failed_service[0] ? out->failed_service : NULL), e.msg, ctxjson,
+				   o->code, p->run_id, 0);
+		dive_error_clear();
+	}
+	if (p->lock_lost || err == DIVE_EINTR) {
+		/* no rollback: without the lock nothing may change, and a stopped run is resumed */
+		out->outcome = PIPELINE_INTERRUPTED;
+		if (move(p, DIVE_STATE_INTERRUPTED, p->lock_lost ? "the instance lock was lost" : "interrupted by a signal",
+			 NULL) == 0)
+			p->rs.run_end(p->rs.data, p->run_id, "interrupted");
+	} else if (o->rollback && dive_state_allowed(p->st.state, DIVE_STATE_ROLLING_BACK)) {
+		out->outcome = PIPELINE_ROLLED_BACK;
+		emit(p, PIPELINE_EV_ROLLBACK, NULL, NULL, e.msg);
+		if (move(p, DIVE_STATE_ROLLING_BACK, e.msg, NULL) == 0) {
+			rollback(p, &undo_failures);
+			move(p, DIVE_STATE_FAILED, undo_failures ? "rollback incomplete" : e.msg, NULL);
+		}
+		p->rs.run_end(p->rs.data, p->run_id, undo_failures ? "failed" : "rolled_back");
+		if (undo_failures)
+			out->outcome = PIPELINE_FAILED;
+	} else {
+		out->outcome = PIPELINE_FAILED;
+		if (dive_state_allowed(p->st.state, DIVE_STATE_FAILED))
+			move(p, DIVE_STATE_FAILED, e.msg, NULL);
+		p->rs.run_end(p->rs.data, p->run_id, "failed");
+	}
+	return dive_error_restore(&e);
+}
+
+static int plan_only(struct pipeline *p)
+{
+	const struct pipeline_opts *o = p->o;
+	size_t i;
+	int rc;
+
+	/* the plan: every phase, every step, no side effect at all */
+	for (i = 0; i < o->nphases; i++) {
+		p->phase = o->phases[i].phase;
+		if ((int)p->phase < o->from_phase && p->phase != DIVE_PHASE_PREFLIGHT)
+			continue;
+		if ((rc = o->phases[i].run(p, o->user)) < 0)
+			return refuse(p->res, rc);
+	}
+	p->res->outcome = PIPELINE_PLANNED;
+	p->res->total_ms = mono_ms() - p->t0_ms;
+	return 0;
+}
+
+int pipeline_run(struct store *s, const struct pipeline_opts *o, struct pipeline_result *out)
+{
+	struct pipeline p;
+	struct lock_request req = { 0 };
+	struct sigaction old_int, old_term;
+	size_t i, first = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->failed_phase = -1;
+	for (i = 0; i < DIVE_PHASE__COUNT; i++)
+		out->phase_ms[i] = -1;
+	out->steps = cJSON_CreateArray();
+	memset(&p, 0, sizeof(p));
+	p.store = s;
+	if (o->runstore)
+		p.rs = *o->runstore;
+	else
+		runstore_pg(&p.rs, s);
+	p.o = o;
+	p.res = out;
+	p.t0_ms = mono_ms();
+	stop_requested = 0;
+	if (o->dry_run)
+		return plan_only(&p);
+
+	req.command = o->actor;
+	req.wait_ms = o->lock_wait_ms;
+	if ((rc = pipeline_claim(&p.rs, o->code, &req, &p.lock, &p.st)) < 0)
+		return refuse(out, rc);
+	install_signals(&old_int, &old_term);
+	if ((rc = begin(&p)) < 0 || (rc = plan_start(&p, &first)) < 0) {
+		struct dive_error_saved e;
+
+		dive_error_save(&e);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		p.rs.unlock(p.rs.data, p.lock);
+		dive_error_restore(&e);
+		return refuse(out, rc);
+	}
+	out->run_id = p.run_id;
+
+	rc = run_phases(&p, first);
 	out->total_ms = mono_ms() - p.t0_ms;
 	if (rc == 0) {
 		rc = move(&p, DIVE_STATE_COMPLETE, "verified", "complete");
 		if (rc == 0)
-			rc = run_end(s, p.run_id, "succeeded");
+			rc = p.rs.run_end(p.rs.data, p.run_id, "succeeded");
 		out->outcome = rc == 0 ? PIPELINE_SUCCEEDED : PIPELINE_FAILED;
 	} else {
-		int err = rc, code = dive_error_last_code();
-		char msg[512];
+		rc = end_failed(&p, rc);
+	}
+	{
+		/* what the run recorded, by severity, for its report */
+		int counts[ERRSEV__COUNT] = { 0 };
 
-		snprintf(msg, sizeof(msg), "%s", dive_error_last());
-		snprintf(out->error, sizeof(out->error), "%s", msg);
-		out->error_code = code;
-		if (!p.recorded && err != DIVE_EINTR && !stop_requested) {
-			/* a phase failed outside any step (a scheduler verdict, a check): record it too */
-			char ctxjson[64];
-
-			snprintf(ctxjson, sizeof(ctxjson), "{\"phase\": \"%s\"}",
-				 out->failed_phase >= 0 ? dive_phase_name((enum dive_phase)out->failed_phase) : "");
-			errlog_record(s, NULL, taxonomy_or(code, ERRC_INTERNAL),
-				      component(out->failed_service[0] ? out->failed_service : NULL), msg, ctxjson,
-				      o->code, p.run_id, 0);
-		}
-		if (err == DIVE_EINTR || stop_requested) {
-			out->outcome = PIPELINE_INTERRUPTED;
-			if (move(&p, DIVE_STATE_INTERRUPTED, "interrupted by a signal", NULL) == 0)
-				run_end(s, p.run_id, "interrupted");
-			err = DIVE_EINTR;
-		} else if (o->rollback && dive_state_allowed(p.st.state, DIVE_STATE_ROLLING_BACK)) {
-			out->outcome = PIPELINE_ROLLED_BACK;
-			emit(&p, PIPELINE_EV_ROLLBACK, NULL, NULL, msg);
-			if (move(&p, DIVE_STATE_ROLLING_BACK, msg, NULL) == 0) {
-				rollback(&p, &undo_failures);
-				move(&p, DIVE_STATE_FAILED, undo_failures ? "rollback incomplete" : msg, NULL);
-			}
-			run_end(s, p.run_id, undo_failures ? "failed" : "rolled_back");
-			if (undo_failures)
-				out->outcome = PIPELINE_FAILED;
-		} else {
-			out->outcome = PIPELINE_FAILED;
-			if (dive_state_allowed(p.st.state, DIVE_STATE_FAILED))
-				move(&p, DIVE_STATE_FAILED, msg, NULL);
-			run_end(s, p.run_id, "failed");
-		}
-		rc = dive_error_set(err, "%s", msg);
-		if (code)
-			dive_error_set_code(code);
+		if (p.rs.error_counts(p.rs.data, p.run_id, counts) == 0)
+			memcpy(out->errors, counts, sizeof(counts));
 	}
 	cJSON_Delete(p.checkpoint);
 	cJSON_Delete(p.detail_keep);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	lock_release(lock);
-	return rc;
-
-refused:
 	{
-		int err = rc, code = dive_error_last_code();
-		char msg[512];
+		struct dive_error_saved e;
 
-		snprintf(msg, sizeof(msg), "%s", dive_error_last());
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		lock_release(lock);
-		dive_error_set(err, "%s", msg);
-		if (code)
-			dive_error_set_code(code);
-		return refuse(out, err);
+		dive_error_save(&e);
+		p.rs.unlock(p.rs.data, p.lock);
+		dive_error_restore(&e);
 	}
+	return rc;
 }
 
 void pipeline_result_release(struct pipeline_result *r)
