@@ -183,6 +183,14 @@ int docker_container_stop(struct docker *d, const char *id, int timeout_s);
 int docker_container_kill(struct docker *d, const char *id, const char *signal);
 /* flags: enum docker_remove_flags (1 is DOCKER_REMOVE_FORCE); anonymous volumes go too. */
 int docker_container_remove(struct docker *d, const char *id, int flags);
+/*
+ * GET the engine's description of one object: a container (name or id), a
+ * network, a volume or an image (a reference).  The name is checked first
+ * (DIVE_EUSAGE); a missing object is DIVE_ENOTFOUND (an image with
+ * ERRC_IMAGE_MISSING).  The four *_inspect functions below are this.
+ */
+enum docker_kind { DOCKER_CONTAINER, DOCKER_NETWORK, DOCKER_VOLUME, DOCKER_IMAGE };
+int docker_inspect(struct docker *d, cJSON **out, enum docker_kind kind, const char *name);
 int docker_container_inspect(struct docker *d, cJSON **out, const char *id);
 /*
  * GET /containers/json?all=1&filters={"label":[...]}: every container, running

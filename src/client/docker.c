@@ -449,23 +449,42 @@ int docker_container_remove(struct docker *d, const char *id, int flags)
 				!!(flags & DOCKER_REMOVE_IGNORE_MISSING), 0);
 }
 
-int docker_container_inspect(struct docker *d, cJSON **out, const char *id)
+int docker_inspect(struct docker *d, cJSON **out, enum docker_kind kind, const char *name)
 {
+	static const struct {
+		const char *what, *prefix, *suffix; /* path: prefix, name, suffix */
+		int ref;                            /* an image reference, not a name */
+		int code_notfound;
+	} kinds[] = {
+		[DOCKER_CONTAINER] = { "container", "/containers/", "/json", 0, 0 },
+		[DOCKER_NETWORK] = { "network", "/networks/", "", 0, 0 },
+		[DOCKER_VOLUME] = { "volume", "/volumes/", "", 0, 0 },
+		[DOCKER_IMAGE] = { "image", "/images/", "/json", 1, ERRC_IMAGE_MISSING },
+	};
 	struct docker_op op = { 0 };
 	char *path, *what;
 	int rc;
 
 	*out = NULL;
-	if ((rc = docker_check_name("container", id)) < 0)
+	if ((unsigned)kind >= sizeof(kinds) / sizeof(kinds[0]))
+		return dive_error_set(DIVE_EUSAGE, "internal: no such kind of engine object");
+	rc = kinds[kind].ref ? docker_check_ref(kinds[kind].what, name) : docker_check_name(kinds[kind].what, name);
+	if (rc < 0)
 		return rc;
-	path = xasprintf("/containers/%s/json", id);
-	what = xasprintf("inspect container '%s'", id);
+	path = xasprintf("%s%s%s", kinds[kind].prefix, name, kinds[kind].suffix);
+	what = xasprintf("inspect %s '%s'", kinds[kind].what, name);
 	op.path = path;
 	op.what = what;
+	op.code_notfound = kinds[kind].code_notfound;
 	rc = docker_op_run(d, out, &op);
 	free(path);
 	free(what);
 	return rc;
+}
+
+int docker_container_inspect(struct docker *d, cJSON **out, const char *id)
+{
+	return docker_inspect(d, out, DOCKER_CONTAINER, id);
 }
 
 int docker_container_list(struct docker *d, cJSON **out, const char *const *labels)
@@ -519,22 +538,7 @@ out:
 
 int docker_image_inspect(struct docker *d, cJSON **out, const char *name)
 {
-	struct docker_op op = { 0 };
-	char *path, *what;
-	int rc;
-
-	*out = NULL;
-	if ((rc = docker_check_ref("image", name)) < 0)
-		return rc;
-	path = xasprintf("/images/%s/json", name);
-	what = xasprintf("inspect image '%s'", name);
-	op.path = path;
-	op.what = what;
-	op.code_notfound = ERRC_IMAGE_MISSING;
-	rc = docker_op_run(d, out, &op);
-	free(path);
-	free(what);
-	return rc;
+	return docker_inspect(d, out, DOCKER_IMAGE, name);
 }
 
 static int check_tag(const char *tag)

@@ -112,21 +112,7 @@ int docker_network_disconnect(struct docker *d, const char *network, const char 
 
 int docker_network_inspect(struct docker *d, cJSON **out, const char *network)
 {
-	struct docker_op op = { 0 };
-	char *path, *what;
-	int rc;
-
-	*out = NULL;
-	if ((rc = docker_check_name("network", network)) < 0)
-		return rc;
-	path = xasprintf("/networks/%s", network);
-	what = xasprintf("inspect network '%s'", network);
-	op.path = path;
-	op.what = what;
-	rc = docker_op_run(d, out, &op);
-	free(path);
-	free(what);
-	return rc;
+	return docker_inspect(d, out, DOCKER_NETWORK, network);
 }
 
 int docker_network_list(struct docker *d, cJSON **out, const char *const *labels)

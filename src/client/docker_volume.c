@@ -46,21 +46,7 @@ int docker_volume_create(struct docker *d, cJSON **out, const char *name, const 
 
 int docker_volume_inspect(struct docker *d, cJSON **out, const char *name)
 {
-	struct docker_op op = { 0 };
-	char *path, *what;
-	int rc;
-
-	*out = NULL;
-	if ((rc = docker_check_name("volume", name)) < 0)
-		return rc;
-	path = xasprintf("/volumes/%s", name);
-	what = xasprintf("inspect volume '%s'", name);
-	op.path = path;
-	op.what = what;
-	rc = docker_op_run(d, out, &op);
-	free(path);
-	free(what);
-	return rc;
+	return docker_inspect(d, out, DOCKER_VOLUME, name);
 }
 
 int docker_volume_list(struct docker *d, cJSON **out, const char *const *labels)
