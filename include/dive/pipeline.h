@@ -32,7 +32,8 @@
  * degradation) counts against the severity thresholds (errcodes.h:
  * critical 0, high 1, medium 3, low 10 warns); once one that stops is
  * exceeded, the next step fails with ERRC_ERROR_THRESHOLD and the run ends
- * as a failure (rollback follows).  The result carries the counts.
+ * as a failure (rollback follows).  A resumed run is judged on what this
+ * attempt records; the result carries the counts of the whole run.
  *
  * --dry-run: no lock, no run, no state row; phases run with
  * pipeline_dry_run() true and pipeline_step() only adds the step to the plan.

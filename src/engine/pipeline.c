@@ -32,6 +32,7 @@ struct pipeline {
 	int recorded;                /* the failure that ends the run is in dive.errors already */
 	int lock_lost;               /* the lock's session is gone: no further side effect */
 	int halt;                    /* an error threshold was exceeded: the run stops at the next step */
+	int baseline[ERRSEV__COUNT]; /* errors the run had before this attempt (a resume): not counted again */
 	char halt_msg[256];
 };
 
@@ -194,7 +195,7 @@ static int check_lock(struct pipeline *p)
 /* The run's recorded errors against the severity thresholds (errcodes.h). */
 static void check_thresholds(struct pipeline *p)
 {
-	int counts[ERRSEV__COUNT] = { 0 };
+	int counts[ERRSEV__COUNT] = { 0 }, i;
 	char why[160];
 	enum errthr_action act;
 
@@ -203,6 +204,8 @@ static void check_thresholds(struct pipeline *p)
 		return;
 	}
 	memcpy(p->res->errors, counts, sizeof(counts));
+	for (i = 0; i < ERRSEV__COUNT; i++)
+		counts[i] -= p->baseline[i];
 	act = (enum errthr_action)errthreshold_exceeded(counts, why, sizeof(why));
 	if (act == ERRTHR_STOP && !p->halt) {
 		p->halt = 1;
@@ -699,6 +702,11 @@ int pipeline_run(struct store *s, const struct pipeline_opts *o, struct pipeline
 		return refuse(out, rc);
 	}
 	out->run_id = p.run_id;
+	/* the thresholds judge this attempt: what a resumed run recorded before stays in its report only */
+	if (p.resuming && p.rs.error_counts(p.rs.data, p.run_id, p.baseline) < 0) {
+		memset(p.baseline, 0, sizeof(p.baseline));
+		dive_error_clear();
+	}
 
 	rc = run_phases(&p, first);
 	out->total_ms = mono_ms() - p.t0_ms;

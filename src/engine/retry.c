@@ -343,6 +343,9 @@ int retry_run(const struct retry_policy *p, int (*op)(void *arg, long *http_stat
 		}
 	}
 	r.elapsed_ms = clock->now_ms(clock->data) - start;
+	/* out of time with nothing more specific to say: the deadline is the reason */
+	if (r.stop == RETRY_STOP_DEADLINE && !dive_error_last_code())
+		dive_error_set_code(ERRC_TIMEOUT);
 	if (out)
 		*out = r;
 	return r.last_err;

@@ -125,7 +125,7 @@ expect_err "federated login DEU -> USA through deu-idp failed"
 expect_err "error 1403 AUTH_FLOW"
 frun federation reconcile --json
 expect_rc 0
-expect_eq "$(json_get 'any(s["op"] == "reset-secret" and s["name"] == "deu-idp" for s in d["actions"])')" "True"
+expect_eq "$(json_get 'any(s["op"] == "reset-secret" and s["name"] == "deu-idp" for s in d["steps"])')" "True"
 expect_eq "$(json_get 'd["remaining"]')" "0"
 frun spoke verify DEU
 expect_rc 0

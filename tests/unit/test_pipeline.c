@@ -604,9 +604,14 @@ static void pipeline__a_dead_run_under_a_free_lock_is_interrupted_then_resumed(v
 	assert_false(f.locked);
 	pipeline_result_release(&r);
 
-	/* --resume: initialization is skipped, postgres is skipped, the rest runs */
+	/* --resume: initialization is skipped, postgres is skipped, the rest runs; the critical error the
+	 * dead run recorded stays in the report but does not stop this attempt (nor does a medium one) */
+	f.codes[f.nerrors++] = ERRC_LOCK_LOST;
+	s.medium = 1;
 	o.resume = 1;
 	assert_int_equal(pipeline_run(NULL, &o, &r), 0);
+	assert_int_equal(r.errors[ERRSEV_CRITICAL], 1);
+	assert_int_equal(r.errors[ERRSEV_MEDIUM], 1);
 	assert_int_equal(r.run_id, 1);
 	assert_int_equal(s.ran, 4); /* keycloak, backend, realm, check */
 	assert_string_equal(f.run_outcome, "succeeded");

@@ -214,9 +214,12 @@ static void retry__deadline_is_respected_on_a_fake_clock(void **state)
 				struct retry_report r;
 				int rc;
 
+				dive_error_clear();
 				run_fake(&pols[i], &op, &clk, seed, &r, &rc);
 				assert_int_equal(rc, DIVE_EUNAVAIL);
 				assert_int_equal(r.stop, RETRY_STOP_DEADLINE);
+				/* with nothing more specific, the deadline is the error's code */
+				assert_int_equal(dive_error_last_code(), ERRC_TIMEOUT);
 				assert_int_equal(r.attempts, op.calls);
 				assert_int_equal(r.slept_ms, clk.slept);
 				assert_int_equal(r.elapsed_ms, clk.now - 1000000);
