@@ -9,7 +9,7 @@ const struct dive_exit_info dive_exit_table[] = {
 	{ DIVE_EXIT_FAILURE, "failure", "the command failed (its output could not be written, too); the last line says what and what to do" },
 	{ DIVE_EXIT_USAGE, "usage", "bad input (flags, arguments, country code, YAML, JSON, environment); nothing was changed" },
 	{ DIVE_EXIT_UNHEALTHY, "unhealthy", "status verbs: something is degraded or unhealthy" },
-	{ DIVE_EXIT_LOCKED, "locked", "a lock needed by the command is held by another holder (shown)" },
+	{ DIVE_EXIT_LOCKED, "locked", "a lock needed by the command is held by another holder (shown), or a run lost its lock (LOCK_LOST: resume it)" },
 	{ DIVE_EXIT_DRIFT, "drift", "audit verbs: the layers disagree (drift found)" },
 	{ DIVE_EXIT_CONFLICT, "conflict", "a concurrent change won (version conflict) or the transition is illegal" },
 	{ DIVE_EXIT_UNAVAILABLE, "unavailable", "a server dive needs could not be reached, or its circuit breaker is open" },
