@@ -369,9 +369,9 @@ static int move(struct pipeline *p, enum dive_state to, const char *reason, cons
 	c.reason = reason;
 	c.run_id = p->run_id;
 	if (cp_phase) {
-		payload = cJSON_PrintUnformatted(p->checkpoint ? p->checkpoint : cJSON_CreateObject());
+		payload = p->checkpoint ? cJSON_PrintUnformatted(p->checkpoint) : NULL;
 		c.checkpoint_phase = cp_phase;
-		c.checkpoint_json = payload;
+		c.checkpoint_json = payload ? payload : "{}";
 	}
 	rc = p->rs.state_move(p->rs.data, &c, &v);
 	cJSON_free(payload);
@@ -405,8 +405,8 @@ static int finished_phases(struct pipeline *p, unsigned *mask)
 
 static int checkpoint(struct pipeline *p, enum dive_phase ph)
 {
-	char *payload = cJSON_PrintUnformatted(p->checkpoint ? p->checkpoint : cJSON_CreateObject());
-	int rc = p->rs.checkpoint_put(p->rs.data, p->run_id, p->o->code, dive_phase_name(ph), payload);
+	char *payload = p->checkpoint ? cJSON_PrintUnformatted(p->checkpoint) : NULL;
+	int rc = p->rs.checkpoint_put(p->rs.data, p->run_id, p->o->code, dive_phase_name(ph), payload ? payload : "{}");
 
 	cJSON_free(payload);
 	return rc;
