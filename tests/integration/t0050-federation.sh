@@ -8,7 +8,7 @@
 # "in sync"; a held lock refuses a change; no secret reaches any output or the
 # federation store.
 #
-# Needs the hub and DEU deployed (t0040 leaves them up); skips otherwise.
+# Deploys the hub and DEU when t0040 did not leave them up (idempotent otherwise).
 # The federation store is the hub's (dive-v3): the test revokes DEU and
 # deletes its own identity providers on exit.
 . "$(dirname "$0")/lib.sh"
@@ -17,13 +17,11 @@ export DIVE_INSTANCES_DIR=${DIVE_INSTANCES_DIR:-$DIVE_SOURCE_DIR/instances}
 export MONGOC_DISABLE_SHM=1
 unset DIVE_FEDERATION_STORE_URL DIVE_RETRY
 
-run spoke status DEU
-deu_rc=$T_RC
-run hub status
-if [ "$deu_rc" -ne 0 ] || [ "$T_RC" -ne 0 ]; then
-	echo "skip: hub and DEU not deployed"
-	exit 0
-fi
+# the hub and DEU, deployed here when t0040 did not leave them (idempotent when it did)
+run hub up
+expect_rc 0
+run spoke deploy DEU
+expect_rc 0
 
 ALL=$(mktemp) KC_BODY=$(mktemp)
 ORPHANS="alb bgr hrv cze est isl lva ltu mne mkd"

@@ -17,8 +17,8 @@
 #    approve restores both; unregister removes both directions and DEU's
 #    trusted issuer.
 #
-# Needs the hub deployed (t0040 leaves it up with DEU); FRA is deployed and
-# removed here, DEU is left federated.  Run under the stack lock.
+# Deploys the hub if it is not up (t0040 leaves it up with DEU); FRA is deployed
+# and removed here, DEU is left federated.  Run under the stack lock.
 . "$(dirname "$0")/lib.sh"
 new_state_db t0055
 export DIVE_INSTANCES_DIR=${DIVE_INSTANCES_DIR:-$DIVE_SOURCE_DIR/instances}
@@ -46,8 +46,9 @@ DEU_OPA=$(port DEU opal)
 HUB_ISS="http://localhost:$HUB_KC/realms/dive-v3-broker-usa"
 DEU_ISS="http://localhost:$DEU_KC/realms/dive-v3-broker-deu"
 
-frun hub status
-[ "$T_RC" -eq 0 ] || { echo "skip: the hub is not deployed"; exit 0; }
+# the hub, deployed here when an earlier test did not leave it (idempotent when it did)
+frun hub up
+expect_rc 0
 
 # the DEU user into the hub through deu-idp, by a client that is not dive's
 deu_login() {
