@@ -137,11 +137,13 @@ static int cmd_policy_status(struct dive_ctx *ctx, const struct dive_inv *inv)
 			cJSON_AddStringToObject(o, "revision", pc.revision);
 			cJSON_AddBoolToObject(o, "current", pc.revision_ok);
 			cJSON_AddBoolToObject(o, "issuers_ok", pc.issuers_ok);
+			/* the sample decision is reported, not judged: a published policy may deny it on purpose */
 			cJSON_AddBoolToObject(o, "decision_ok", pc.decision_ok);
-			behind += !(pc.revision_ok && pc.issuers_ok && pc.decision_ok);
+			cJSON_AddStringToObject(o, "decision", pc.decision_detail);
+			behind += !(pc.revision_ok && pc.issuers_ok);
 			if (!ctx->json)
 				fprintf(ctx->out, "  %s  %s%s\n", c->code, pc.revision[0] ? pc.revision : "no revision",
-					pc.revision_ok && pc.issuers_ok && pc.decision_ok ? "" : "  (behind)");
+					pc.revision_ok && pc.issuers_ok ? "" : "  (behind)");
 		}
 		cJSON_AddItemToArray(spokes, o);
 	}

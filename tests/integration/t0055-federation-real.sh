@@ -154,6 +154,8 @@ expect_eq "$(opa_decision SECRET)" "false" "the decision changed"
 expect_eq "$(docker ps -q --filter label=dive.project=dive-spoke-deu --no-trunc | sort | tr '\n' ' ')" "$containers_before" "nothing was redeployed"
 frun policy status --json
 expect_rc 0
+expect_eq "$(json_get 'd["current"]')" "True" "every spoke holds the embargo revision"
+expect_eq "$(json_get '[s["decision_ok"] for s in d["spokes"] if s["code"] == "DEU"]')" "[False]" "the embargo is reported in DEU's sample decision"
 frun policy publish "$DIVE_SOURCE_DIR/policies"
 expect_rc 0
 for _ in $(seq 100); do [ "$(opa_decision SECRET)" = "true" ] && break; sleep 0.2; done
