@@ -188,10 +188,10 @@ expect_rc 2
 expect_err "data volume"
 
 # --- rotate a federation secret: both sides --------------------------------------------------
-vrun federation register DEU
+# the deploy federated DEU (registered and, with auto approval, approved)
+vrun federation status DEU --json
 expect_rc 0
-vrun federation approve DEU
-expect_rc 0
+expect_eq "$(json_get 'd["registration"]')" "approved" "the deploy federated DEU"
 fed_old=$(vault_value usa FEDERATION_USA_DEU_SECRET)
 vrun secrets rotate USA FEDERATION_USA_DEU_SECRET --json
 expect_rc 0
