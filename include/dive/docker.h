@@ -87,7 +87,27 @@ struct docker_stream {
 /* The real one (libcurl). */
 extern struct docker_stream docker_stream_curl;
 
+/*
+ * Guarding.  Every buffered call (docker_op_run: create, start, stop,
+ * inspect, list, remove, networks, volumes, images) is one attempt handed
+ * to d->guard.run when a guard is set (docker_set_guard()): the engine
+ * installs a hook that runs it under the retry policy of the docker class
+ * and through the breaker of the engine ("docker:local"), so this layer
+ * knows neither.  Streamed calls (logs, events, build, image transfer) are
+ * not retried: half a stream cannot be sent again.  A create that failed
+ * in transport may have been carried out; when its retry finds the name
+ * taken by a container with exactly the labels it asked for, that
+ * container is the answer.  With no guard a call is one attempt.
+ */
+typedef int (*docker_attempt_fn)(void *arg, long *http_status, int *code);
+
+struct docker_guard {
+	int (*run)(void *data, docker_attempt_fn op, void *arg);
+	void *data;
+};
+
 struct docker {
+	struct docker_guard guard; /* zero: one attempt per call */
 	struct http_transport *transport;
 	struct docker_stream *stream;
 	char *socket_path;       /* unix socket, or NULL for tcp */
@@ -140,6 +160,9 @@ int docker_open_tls(struct docker **out, const char *host, const struct docker_t
  * The negotiated API version carries over.
  */
 int docker_clone(struct docker **out, const struct docker *d);
+
+/* Install (g not NULL) or remove the guard; a clone carries it over. */
+void docker_set_guard(struct docker *d, const struct docker_guard *g);
 
 /* host with any user information replaced by three asterisks, for messages. */
 void docker_host_redact(char *out, size_t n, const char *host);

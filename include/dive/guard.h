@@ -103,4 +103,27 @@ int guard_finish_tx(struct store *s, const struct guard_outcome *o);
 struct secrets_provider;
 int guard_secrets_open(struct secrets_provider **out, const char *spec, const char *instances_dir, struct store *s);
 
+/*
+ * The Docker client, guarded: each of d's buffered calls (docker.h,
+ * "Guarding") runs under the docker retry class and through the breaker
+ * named breaker in s (engines_breaker_name(): "docker:local").  mu, when not NULL,
+ * is held around each use of s (the caller's lock of its store
+ * connection; it must be recursive when a guarded call can be made while
+ * it is held).  A store that is NULL, not ready or inside a transaction
+ * at the time of a call gives that call retries without a breaker.  g
+ * must outlive d; guard_docker_install() fills it and installs it.
+ */
+#include <pthread.h>
+
+struct docker;
+
+struct guard_docker {
+	struct store *store;
+	pthread_mutex_t *mu;
+	char breaker[BREAKER_NAME_MAX + 1];
+};
+
+void guard_docker_install(struct docker *d, struct guard_docker *g, struct store *s, pthread_mutex_t *mu,
+			  const char *breaker);
+
 #endif

@@ -99,7 +99,10 @@ uint64_t retry_rng_seed(void);
  * DIVE_EUSAGE and DIVE_ETOOBIG (bad input stays bad); DIVE_EINTR (the run is
  * being cancelled); DIVE_ENOTIMPL; DIVE_ECIRCUIT (the breaker already
  * decided); an HTTP 4xx other than 408, 409 and 429; a taxonomy code whose
- * class is not retried (errclass_retried() in errcodes.h).  Everything else,
+ * class is not retried (errclass_retried() in errcodes.h); a 409 with a
+ * taxonomy code that is not transient (a container name in use: the answer
+ * is about the object, and the repair is a playbook's, not a wait's).
+ * Everything else,
  * including 5xx, timeouts and unreachable servers, is retried.  http_status
  * and taxonomy_code are 0 when unknown.
  */

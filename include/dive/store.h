@@ -29,5 +29,7 @@ void store_close(struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
+/* 1 when the store is usable and no transaction is open on its connection. */
+int store_idle(const struct store *s);
 
 #endif

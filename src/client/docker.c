@@ -189,7 +189,8 @@ int docker_fail_transport(const struct docker_op *op, int rc)
 	return rc;
 }
 
-int docker_op_run(struct docker *d, cJSON **out, const struct docker_op *op)
+/* One exchange of op. */
+static int op_once(struct docker *d, cJSON **out, const struct docker_op *op)
 {
 	struct http_resp resp = { 0 };
 	const char *method = op->method ? op->method : "GET";
@@ -218,6 +219,52 @@ out:
 	cJSON_free(text);
 	http_resp_release(&resp);
 	free(url);
+	return rc;
+}
+
+struct attempt {
+	struct docker *d;
+	cJSON **out;
+	const struct docker_op *op;
+	int attempts;
+	int transport_failed;     /* an earlier attempt may have been carried out unseen */
+};
+
+static int attempt_once(void *arg, long *http_status, int *code)
+{
+	struct attempt *a = arg;
+	int rc;
+
+	a->attempts++;
+	rc = op_once(a->d, a->out, a->op);
+	*http_status = a->d->last_status;
+	if (rc < 0) {
+		*code = dive_error_last_code();
+		if (*http_status == 0)
+			a->transport_failed = 1;
+	}
+	return rc;
+}
+
+int docker_op_run(struct docker *d, cJSON **out, const struct docker_op *op)
+{
+	struct attempt a = { d, out, op, 0, 0 };
+	long status;
+	int code = 0;
+
+	if (!d->guard.run)
+		return attempt_once(&a, &status, &code);
+	return d->guard.run(d->guard.data, attempt_once, &a);
+}
+
+static int op_run_unseen(struct docker *d, cJSON **out, const struct docker_op *op, int *unseen)
+{
+	struct attempt a = { d, out, op, 0, 0 };
+	long status;
+	int code = 0, rc;
+
+	rc = d->guard.run ? d->guard.run(d->guard.data, attempt_once, &a) : attempt_once(&a, &status, &code);
+	*unseen = a.attempts > 1 && a.transport_failed;
 	return rc;
 }
 
@@ -351,12 +398,42 @@ out:
 
 /* ---------------------------------------------------------------- containers */
 
+/*
+ * A retried create whose earlier attempt failed in transport, answered 409:
+ * the earlier attempt may have created it.  The container is ours when it
+ * carries exactly the labels the spec asks for; *doc becomes {"Id": ...}.
+ */
+static int created_unseen(struct docker *d, cJSON **doc, const char *name, const cJSON *spec)
+{
+	struct dive_error_saved saved;
+	cJSON *got = NULL;
+	const cJSON *want = cJSON_GetObjectItemCaseSensitive(spec, "Labels"), *id;
+	int ours = 0;
+
+	dive_error_save(&saved);
+	if (docker_container_inspect(d, &got, name) == 0) {
+		const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(got, "Config");
+
+		id = cJSON_GetObjectItemCaseSensitive(got, "Id");
+		ours = cJSON_IsObject(want) && cJSON_IsString(id) &&
+		       cJSON_Compare(want, cJSON_GetObjectItemCaseSensitive(cfg, "Labels"), 1);
+		if (ours) {
+			cJSON_Delete(*doc);
+			*doc = cJSON_CreateObject();
+			cJSON_AddStringToObject(*doc, "Id", id->valuestring);
+		}
+	}
+	cJSON_Delete(got);
+	dive_error_restore(&saved);
+	return ours;
+}
+
 int docker_container_create(struct docker *d, char **out_id, const char *name, const cJSON *spec)
 {
 	struct docker_op op = { 0 };
 	cJSON *doc = NULL, *id;
 	char *path, *what;
-	int rc;
+	int rc, unseen = 0;
 
 	*out_id = NULL;
 	if ((rc = docker_check_name("container name", name)) < 0)
@@ -370,7 +447,11 @@ int docker_container_create(struct docker *d, char **out_id, const char *name, c
 	op.code_notfound = ERRC_IMAGE_MISSING; /* "No such image" */
 	op.code_conflict = ERRC_CONTAINER_CONFLICT;
 	op.code_fail = ERRC_CONTAINER_START;
-	rc = docker_op_run(d, &doc, &op);
+	rc = op_run_unseen(d, &doc, &op, &unseen);
+	if (rc == DIVE_ECONFLICT && unseen && created_unseen(d, &doc, name, spec)) {
+		dive_error_clear();
+		rc = 0;
+	}
 	if (rc == 0) {
 		id = cJSON_GetObjectItemCaseSensitive(doc, "Id");
 		if (!cJSON_IsString(id))

@@ -305,10 +305,19 @@ int docker_clone(struct docker **out, const struct docker *d)
 	if (rc < 0)
 		return rc;
 	(*out)->stream = d->stream;
+	(*out)->guard = d->guard;
 	(*out)->timeout_ms = d->timeout_ms;
 	snprintf((*out)->api, sizeof((*out)->api), "%s", d->api);
 	snprintf((*out)->engine_version, sizeof((*out)->engine_version), "%s", d->engine_version);
 	return 0;
+}
+
+void docker_set_guard(struct docker *d, const struct docker_guard *g)
+{
+	if (g)
+		d->guard = *g;
+	else
+		memset(&d->guard, 0, sizeof(d->guard));
 }
 
 void docker_close(struct docker *d)

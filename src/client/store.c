@@ -62,6 +62,12 @@ int store_commit(struct store *s)
 	return pg_command(s->conn, "COMMIT");
 }
 
+int store_idle(const struct store *s)
+{
+	return s && s->ready && s->conn && PQstatus(s->conn) == CONNECTION_OK &&
+	       PQtransactionStatus(s->conn) == PQTRANS_IDLE;
+}
+
 void store_rollback(struct store *s)
 {
 	pg_command(s->conn, "ROLLBACK");

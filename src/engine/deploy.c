@@ -8,6 +8,7 @@
 
 #include "deploy_priv.h"
 #include "dive/errcodes.h"
+#include "dive/engines.h"
 #include "dive/error.h"
 #include "dive/xalloc.h"
 #include "dive/fedsync.h"
@@ -159,13 +160,17 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 	struct state_instance st;
 	struct state_change chg = { 0 };
 	struct docker *dk = NULL;
-	char project[64];
+	struct guard_docker guard;
+	char project[64], breaker[BREAKER_NAME_MAX + 1];
 	long long v = 0;
 	int rc;
 
 	*removed = NULL;
 	deploy_project(project, sizeof(project), kind, c);
-	if ((rc = docker_open(&dk, docker_host, NULL)) < 0 || (rc = docker_negotiate(dk)) < 0) {
+	engines_breaker_name(breaker, NULL);
+	if ((rc = docker_open(&dk, docker_host, NULL)) == 0)
+		guard_docker_install(dk, &guard, s, NULL, breaker);
+	if (rc < 0 || (rc = docker_negotiate(dk)) < 0) {
 		docker_close(dk);
 		return rc;
 	}

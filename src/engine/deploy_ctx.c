@@ -6,6 +6,7 @@
 
 #include "deploy_priv.h"
 #include "dive/errcodes.h"
+#include "dive/engines.h"
 #include "dive/guard.h"
 #include "dive/opal.h"
 #include "dive/error.h"
@@ -209,13 +210,27 @@ int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store 
 	memset(d, 0, sizeof(*d));
 	d->o = o;
 	d->store = s;
-	pthread_mutex_init(&d->store_mu, NULL);
+	{
+		pthread_mutexattr_t attr;
+
+		/* guarded Docker calls take it too, and some are made while a step holds it */
+		pthread_mutexattr_init(&attr);
+		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&d->store_mu, &attr);
+		pthread_mutexattr_destroy(&attr);
+	}
 	deploy_project(d->project, sizeof(d->project), o->kind, o->country);
 	country_lower(d->code_lower, o->country);
 	if ((rc = ports_for(&d->ports, o->country)) < 0)
 		return rc;
 	if ((rc = docker_open(&d->docker, o->docker_host, NULL)) < 0)
 		return rc;
+	{
+		char breaker[BREAKER_NAME_MAX + 1];
+
+		engines_breaker_name(breaker, NULL);
+		guard_docker_install(d->docker, &d->docker_guard, s, &d->store_mu, breaker);
+	}
 	if ((rc = guard_secrets_open(&d->secrets, o->secrets_spec, o->instances_dir, s)) < 0)
 		return rc;
 	if ((rc = stack_env_for(&d->stack_env, o->country)) < 0)

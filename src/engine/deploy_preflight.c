@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "deploy_priv.h"
+#include "dive/engines.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/xalloc.h"
@@ -148,8 +149,10 @@ int deploy_preflight_checks(struct deploy *d)
 {
 	int rc;
 
-	if ((rc = docker_negotiate(d->docker)) < 0) {
-		dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
+	/* through the breaker docker:local: an engine that keeps failing fails the next deploys fast (exit 7) */
+	if ((rc = engines_connect(d->docker, d->store && d->store->ready ? d->store : NULL, NULL, NULL)) < 0) {
+		if (rc != DIVE_ECIRCUIT)
+			dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
 		return rc;
 	}
 	if ((rc = deploy_load(d, 0)) < 0)

@@ -22,6 +22,7 @@
 #include "dive/compose.h"
 #include "dive/deploy.h"
 #include "dive/docker.h"
+#include "dive/guard.h"
 #include "dive/graph.h"
 #include "dive/interp.h"
 #include "dive/keycloak.h"
@@ -47,7 +48,8 @@ struct deploy {
 	char code_lower[4];
 	struct dive_ports ports;
 	struct pipeline *p;
-	pthread_mutex_t store_mu;    /* the store's connection, shared with scheduler threads */
+	pthread_mutex_t store_mu;    /* the store's connection, shared with scheduler threads (recursive) */
+	struct guard_docker docker_guard; /* the docker client's retries and breaker (guard.h) */
 	int restarted[COMPOSE_SERVICES_MAX];
 	int generate_secrets;        /* deploy: create missing secrets; up: an initialised instance, read only */
 	struct deploy_report *report;

@@ -3,12 +3,14 @@
 #include <string.h>
 
 #include "dive/breaker_store.h"
+#include "dive/docker.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/guard.h"
 #include "dive/log.h"
 #include "dive/retry.h"
 #include "dive/secrets.h"
+#include "dive/store.h"
 
 struct guard_state {
 	const struct guard_ops *ops;
@@ -217,4 +219,70 @@ int guard_secrets_open(struct secrets_provider **out, const char *spec, const ch
 	if (rc == 0 && s)
 		secrets_set_guard(*out, &g);
 	return rc;
+}
+
+/* The Docker client's hook: one client attempt is one guarded attempt. */
+
+struct docker_ops {
+	struct guard_docker *g;
+	int use_store;
+};
+
+static int docker_allow(void *data, struct breaker_ticket *out, const char *name)
+{
+	struct docker_ops *o = data;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (o->g->mu)
+		pthread_mutex_lock(o->g->mu);
+	/* the store is looked at per attempt: a retry may find it back, or busy */
+	o->use_store = store_idle(o->g->store);
+	rc = o->use_store ? breaker_allow(o->g->store, out, name) : 0; /* a zero ticket: pass, report nothing */
+	if (o->g->mu)
+		pthread_mutex_unlock(o->g->mu);
+	return rc;
+}
+
+static int docker_report(void *data, const struct breaker_ticket *t, enum breaker_event_type type, const char *message)
+{
+	struct docker_ops *o = data;
+	int rc = 0;
+
+	if (!o->use_store || t->pass == BREAKER_PASS_NONE)
+		return 0;
+	if (o->g->mu)
+		pthread_mutex_lock(o->g->mu);
+	if (store_idle(o->g->store))
+		rc = store_report(o->g->store, t, type, message);
+	if (o->g->mu)
+		pthread_mutex_unlock(o->g->mu);
+	return rc;
+}
+
+static int docker_run(void *data, docker_attempt_fn op, void *arg)
+{
+	struct guard_docker *g = data;
+	struct docker_ops o = { g, 0 };
+	struct guard_ops ops = { docker_allow, docker_report, &o };
+	struct guard_call call;
+
+	memset(&call, 0, sizeof(call));
+	call.breaker = g->breaker;
+	call.cls = RETRY_DOCKER;
+	call.op = op;
+	call.arg = arg;
+	return guard_run(&ops, &call, NULL);
+}
+
+void guard_docker_install(struct docker *d, struct guard_docker *g, struct store *s, pthread_mutex_t *mu,
+			  const char *breaker)
+{
+	struct docker_guard dg = { docker_run, g };
+
+	memset(g, 0, sizeof(*g));
+	g->store = s;
+	g->mu = mu;
+	snprintf(g->breaker, sizeof(g->breaker), "%s", breaker);
+	docker_set_guard(d, &dg);
 }

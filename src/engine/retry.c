@@ -23,7 +23,8 @@
  * ready within 120 s, all services within 300 s, predecessor.md 2.10).
  */
 static const struct retry_policy defaults[RETRY__COUNT] = {
-	[RETRY_DOCKER] = { "docker", 200, 2.0, 5000, 5, 30000, RETRY_JITTER_FULL,
+	/* equal jitter: at least 3.1 s of waiting over the six attempts, so a dockerd restart is outlasted */
+	[RETRY_DOCKER] = { "docker", 200, 2.0, 5000, 6, 30000, RETRY_JITTER_EQUAL,
 			   "calls to the Docker engine API" },
 	[RETRY_KEYCLOAK] = { "keycloak", 1000, 2.0, 15000, 8, 120000, RETRY_JITTER_FULL,
 			     "calls to a Keycloak admin API, token requests included" },
@@ -240,7 +241,7 @@ long retry_delay_ms(const struct retry_policy *p, int attempt, uint64_t *rng_sta
 
 int retry_is_retryable(int dive_err, long http_status, int taxonomy_code)
 {
-	const struct errcode *e;
+	const struct errcode *e = NULL;
 
 	switch (dive_err) {
 	case DIVE_OK:
@@ -259,6 +260,9 @@ int retry_is_retryable(int dive_err, long http_status, int taxonomy_code)
 	    http_status != 429)
 		return 0;
 	if (taxonomy_code && (e = errcode_find(taxonomy_code)) && !errclass_retried(e->klass))
+		return 0;
+	/* a 409 the client named with a code that is not transient is about the object (a name in use), not contention */
+	if (http_status == 409 && taxonomy_code && e && e->klass != ERRCLASS_TRANSIENT)
 		return 0;
 	return 1;
 }

@@ -16,6 +16,7 @@
 #include "dive/docker.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
+#include "dive/guard.h"
 
 /* ---------------------------------------------------------------- the fake */
 
@@ -1028,6 +1029,90 @@ static void docker__host_addresses_are_checked_and_userinfo_never_shown(void **s
 	docker_close(d);
 }
 
+/* ---------------------------------------------------------------- the guard */
+
+/* Guarded without a store: the docker retry class, no breaker. */
+static void guard_without_store(struct ctx *c, struct guard_docker *g)
+{
+	guard_docker_install(c->d, g, NULL, NULL, "docker:local");
+}
+
+static void docker__guard_retries_a_transient_failure_until_the_engine_answers(void **state)
+{
+	struct ctx *c = *state;
+	struct guard_docker g;
+	cJSON *doc = NULL;
+
+	guard_without_store(c, &g);
+	reply_unreachable(&c->fake);                                   /* connection refused */
+	reply_text(&c->fake, 500, "{\"message\":\"engine busy\"}");   /* a 500 */
+	reply_fixture(&c->fake, 200, "container_inspect.json");
+	assert_int_equal(docker_container_inspect(c->d, &doc, "dive-fixture-3586"), 0);
+	assert_int_equal(c->fake.calls, 3);
+	assert_non_null(doc);
+	cJSON_Delete(doc);
+}
+
+static void docker__guard_tries_a_wrong_request_once(void **state)
+{
+	struct ctx *c = *state;
+	struct guard_docker g;
+	cJSON *doc = NULL;
+
+	guard_without_store(c, &g);
+	reply_text(&c->fake, 404, "{\"message\":\"No such container: nope\"}");
+	assert_int_equal(docker_container_inspect(c->d, &doc, "nope"), DIVE_ENOTFOUND);
+	assert_int_equal(c->fake.calls, 1);
+	assert_null(doc);
+}
+
+static void docker__unguarded_call_is_one_attempt(void **state)
+{
+	struct ctx *c = *state;
+	cJSON *doc = NULL;
+
+	reply_unreachable(&c->fake);
+	assert_int_equal(docker_container_inspect(c->d, &doc, "dive-fixture-3586"), DIVE_EUNAVAIL);
+	assert_int_equal(c->fake.calls, 1);
+	assert_int_equal(dive_error_last_code(), ERRC_DOCKER_UNREACHABLE);
+}
+
+/* A create whose first attempt was lost in transport: the retry's 409 is its own container when the labels match. */
+static void docker__guarded_create_takes_its_own_container_after_a_lost_answer(void **state)
+{
+	struct ctx *c = *state;
+	struct guard_docker g;
+	cJSON *spec = cJSON_Parse("{\"Image\":\"dive/base:local\",\"Labels\":"
+				  "{\"dive.service\":\"keycloak\",\"dive.test\":\"fixture-3586\"}}");
+	char *id = NULL;
+
+	guard_without_store(c, &g);
+	reply_unreachable(&c->fake);
+	reply_text(&c->fake, 409, "{\"message\":\"Conflict. The container name is already in use\"}");
+	reply_fixture(&c->fake, 200, "container_inspect.json"); /* the fixture carries those labels */
+	assert_int_equal(docker_container_create(c->d, &id, "dive-fixture-3586", spec), 0);
+	assert_non_null(id);
+	assert_int_equal(strncmp(id, "7c10648c487d", 12), 0);
+	free(id);
+	id = NULL;
+	fake_reset(&c->fake);
+
+	/* other labels: not ours, the conflict stands */
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(spec, "Labels"), "dive.test", cJSON_CreateString("other"));
+	reply_unreachable(&c->fake);
+	reply_text(&c->fake, 409, "{\"message\":\"Conflict. The container name is already in use\"}");
+	reply_fixture(&c->fake, 200, "container_inspect.json");
+	assert_int_equal(docker_container_create(c->d, &id, "dive-fixture-3586", spec), DIVE_ECONFLICT);
+	assert_null(id);
+	fake_reset(&c->fake);
+
+	/* a 409 with no lost attempt before it is a plain conflict: nothing inspected */
+	reply_text(&c->fake, 409, "{\"message\":\"Conflict. The container name is already in use\"}");
+	assert_int_equal(docker_container_create(c->d, &id, "dive-fixture-3586", spec), DIVE_ECONFLICT);
+	assert_int_equal(c->fake.calls, 1);
+	cJSON_Delete(spec);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1057,6 +1142,10 @@ int main(void)
 		T(docker__build_stream_with_an_error_line_returns_the_engine_message),
 		T(docker__build_stream_reports_the_image_id),
 		T(docker__build_dir_sends_the_tree_as_tar),
+		T(docker__guard_retries_a_transient_failure_until_the_engine_answers),
+		T(docker__guard_tries_a_wrong_request_once),
+		T(docker__unguarded_call_is_one_attempt),
+		T(docker__guarded_create_takes_its_own_container_after_a_lost_answer),
 		cmocka_unit_test(docker__host_addresses_are_checked_and_userinfo_never_shown),
 	};
 #undef T

@@ -279,6 +279,7 @@ static void retry__non_retryable_outcomes_are_attempted_once(void **state)
 		{ DIVE_EFAIL, 0, ERRC_SECRET_MISSING },
 		{ DIVE_EFAIL, 503, ERRC_KEYCLOAK_AUTH_FAILED },
 		{ DIVE_EUNAVAIL, 0, ERRC_MIGRATION_CHECKSUM },
+		{ DIVE_ECONFLICT, 409, ERRC_CONTAINER_CONFLICT },
 	};
 	const struct retry_policy *p = retry_policy_default(RETRY_KEYCLOAK);
 	size_t i;
