@@ -104,26 +104,31 @@ struct secrets_provider;
 int guard_secrets_open(struct secrets_provider **out, const char *spec, const char *instances_dir, struct store *s);
 
 /*
- * The Docker client, guarded: each of d's buffered calls (docker.h,
- * "Guarding") runs under the docker retry class and through the breaker
- * named breaker in s (engines_breaker_name(): "docker:local").  mu, when not NULL,
- * is held around each use of s (the caller's lock of its store
- * connection; it must be recursive when a guarded call can be made while
- * it is held).  A store that is NULL, not ready or inside a transaction
- * at the time of a call gives that call retries without a breaker.  g
- * must outlive d; guard_docker_install() fills it and installs it.
+ * The clients, guarded: each of d's buffered calls (docker.h, "Guarding")
+ * or kc's admin calls (keycloak.h) runs under the retry class cls and
+ * through the breaker named breaker in s (engines_breaker_name():
+ * "docker:local"; "keycloak:deu").  mu, when not NULL, is held around each
+ * use of s (the caller's lock of its store connection; it must be
+ * recursive when a guarded call can be made while it is held).  A store
+ * that is NULL, not ready or inside a transaction at the time of a call
+ * gives that call retries without a breaker.  g must outlive the client;
+ * the install functions fill it and install it.
  */
 #include <pthread.h>
 
 struct docker;
+struct kc;
 
-struct guard_docker {
+struct guard_hook {
 	struct store *store;
 	pthread_mutex_t *mu;
+	enum retry_class cls;
 	char breaker[BREAKER_NAME_MAX + 1];
 };
 
-void guard_docker_install(struct docker *d, struct guard_docker *g, struct store *s, pthread_mutex_t *mu,
+void guard_docker_install(struct docker *d, struct guard_hook *g, struct store *s, pthread_mutex_t *mu,
 			  const char *breaker);
+void guard_kc_install(struct kc *kc, struct guard_hook *g, struct store *s, pthread_mutex_t *mu,
+		      const char *breaker);
 
 #endif

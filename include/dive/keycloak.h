@@ -59,7 +59,23 @@ enum kc_grant {
 	KC_GRANT_CLIENT,        /* client_credentials of a confidential client */
 };
 
+/*
+ * Guarding.  Each admin call (kc_admin and everything built on it) is one
+ * attempt handed to kc->guard.run when a guard is set (kc_set_guard()):
+ * the engine runs it under the keycloak retry class and through the
+ * breaker keycloak:<code>.  A 409 ("already exists") carries
+ * ERRC_KEYCLOAK_CONFIG, so it is an answer and not retried.  Token
+ * requests are not guarded here (the login is, by its caller).
+ */
+typedef int (*kc_attempt_fn)(void *arg, long *http_status, int *code);
+
+struct kc_guard {
+	int (*run)(void *data, kc_attempt_fn op, void *arg);
+	void *data;
+};
+
 struct kc {
+	struct kc_guard guard;         /* zero: one attempt per call */
 	struct http_transport *transport;
 	char *base;
 	struct dive_secret user;       /* password grant: the user; client grant: unset */
@@ -75,6 +91,8 @@ struct kc {
 
 int kc_open(struct kc **out, const char *base_url, struct http_transport *t);
 void kc_close(struct kc *kc);
+/* Install (g not NULL) or remove the guard. */
+void kc_set_guard(struct kc *kc, const struct kc_guard *g);
 
 /* Password grant on master/admin-cli; keeps user and password for refresh. */
 int kc_login(struct kc *kc, const char *user, const char *password);

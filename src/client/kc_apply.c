@@ -102,8 +102,10 @@ again:
 	rc = k->get(kc, &live, t);
 	if (rc == DIVE_ENOTFOUND) {
 		if (raced) {
+			/* the create's own 409, named for what was created (not the generic conflict code) */
 			dive_error_restore(&saved);
-			return kc_fail(create_rc, k->create_code);
+			dive_error_set_code(k->create_code);
+			return create_rc;
 		}
 		rc = create(kc, k, t, desired, secret);
 		if (rc == 0) {

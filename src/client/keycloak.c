@@ -111,9 +111,12 @@ static int status_error(long status, const char *method, const char *what, const
 	}
 	if (status == 404)
 		return dive_error_set(DIVE_ENOTFOUND, "keycloak: %s not found", what);
-	if (status == 409)
-		return dive_error_set(DIVE_ECONFLICT, "keycloak: %s already exists%s%s", what,
-				      detail[0] ? ": " : "", detail);
+	if (status == 409) {
+		rc = dive_error_set(DIVE_ECONFLICT, "keycloak: %s already exists%s%s", what, detail[0] ? ": " : "",
+				    detail);
+		dive_error_set_code(ERRC_KEYCLOAK_CONFIG); /* an answer about the object: not retried */
+		return rc;
+	}
 	return dive_error_set(DIVE_EFAIL, "keycloak %s %s failed (%ld)%s%s", method, what, status,
 			      detail[0] ? ": " : "", detail);
 }
@@ -283,53 +286,90 @@ static int admin_once(struct kc *kc, struct http_resp *resp, const char *method,
 	return rc;
 }
 
+struct admin_call {
+	struct kc *kc;
+	cJSON **out;
+	const char *method, *path, *url, *text;
+};
+
+/* One attempt: the exchange, a new token and one repeat on an early 401, the answer mapped. */
+static int admin_attempt(void *arg, long *http_status, int *code)
+{
+	struct admin_call *a = arg;
+	struct kc *kc = a->kc;
+	struct http_resp resp = { 0 };
+	int rc;
+
+	if ((rc = token_fresh(kc)) < 0)
+		goto out;
+	rc = admin_once(kc, &resp, a->method, a->url, a->text);
+	if (rc == 0 && resp.status == 401) {
+		/* the token was refused before its time: get another, repeat once */
+		dive_debug("keycloak %s %s: 401, getting a new token", a->method, a->path);
+		wipe_buf(&resp.body);
+		http_resp_release(&resp);
+		if ((rc = token_request(kc)) < 0)
+			goto out;
+		rc = admin_once(kc, &resp, a->method, a->url, a->text);
+	}
+	if (rc < 0)
+		goto out;
+	if (resp.status < 200 || resp.status >= 300) {
+		rc = status_error(resp.status, a->method, a->path, &resp.body);
+		if (resp.status >= 500 || resp.status == 429)
+			dive_error_set_code(ERRC_KEYCLOAK_UNREACHABLE);
+		goto out;
+	}
+	if (a->out && resp.body.len) {
+		*a->out = cJSON_Parse(dive_buf_str(&resp.body));
+		if (!*a->out)
+			rc = dive_error_set(DIVE_EFAIL, "keycloak %s %s answered with invalid JSON", a->method, a->path);
+	}
+out:
+	*http_status = kc->last_status;
+	if (rc < 0)
+		*code = dive_error_last_code();
+	/* the answer may hold a secret (client secrets, IdP config) */
+	wipe_buf(&resp.body);
+	http_resp_release(&resp);
+	return rc;
+}
+
 int kc_admin(struct kc *kc, cJSON **out, const char *method, const char *path, const cJSON *body)
 {
-	struct http_resp resp = { 0 };
+	struct admin_call a;
 	char *url = NULL, *text = NULL;
-	int rc;
+	long status = 0;
+	int rc, code = 0;
 
 	if (out)
 		*out = NULL;
 	if (!dive_secret_is_set(&kc->token))
 		return dive_error_set(DIVE_EUSAGE, "keycloak: not logged in");
-	if ((rc = token_fresh(kc)) < 0)
-		return rc;
 	url = xasprintf("%s/admin%s", kc->base, path);
 	text = body ? cJSON_PrintUnformatted(body) : NULL;
-	rc = admin_once(kc, &resp, method, url, text);
-	if (rc == 0 && resp.status == 401) {
-		/* the token was refused before its time: get another, repeat once */
-		dive_debug("keycloak %s %s: 401, getting a new token", method, path);
-		wipe_buf(&resp.body);
-		http_resp_release(&resp);
-		if ((rc = token_request(kc)) < 0)
-			goto out;
-		rc = admin_once(kc, &resp, method, url, text);
-	}
-	if (rc < 0)
-		goto out;
-	if (resp.status < 200 || resp.status >= 300) {
-		rc = status_error(resp.status, method, path, &resp.body);
-		if (resp.status >= 500 || resp.status == 429)
-			dive_error_set_code(ERRC_KEYCLOAK_UNREACHABLE);
-		goto out;
-	}
-	if (out && resp.body.len) {
-		*out = cJSON_Parse(dive_buf_str(&resp.body));
-		if (!*out)
-			rc = dive_error_set(DIVE_EFAIL, "keycloak %s %s answered with invalid JSON", method, path);
-	}
-out:
-	/* request and answer may hold a secret (client secrets, IdP config) */
+	a.kc = kc;
+	a.out = out;
+	a.method = method;
+	a.path = path;
+	a.url = url;
+	a.text = text;
+	rc = kc->guard.run ? kc->guard.run(kc->guard.data, admin_attempt, &a) : admin_attempt(&a, &status, &code);
+	/* the request may hold a secret too */
 	if (text) {
 		explicit_bzero(text, strlen(text));
 		cJSON_free(text);
 	}
-	wipe_buf(&resp.body);
 	free(url);
-	http_resp_release(&resp);
 	return rc;
+}
+
+void kc_set_guard(struct kc *kc, const struct kc_guard *g)
+{
+	if (g)
+		kc->guard = *g;
+	else
+		memset(&kc->guard, 0, sizeof(kc->guard));
 }
 
 int kc_realm_names(struct kc *kc, cJSON **out)

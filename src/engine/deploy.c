@@ -160,7 +160,7 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 	struct state_instance st;
 	struct state_change chg = { 0 };
 	struct docker *dk = NULL;
-	struct guard_docker guard;
+	struct guard_hook guard;
 	char project[64], breaker[BREAKER_NAME_MAX + 1];
 	long long v = 0;
 	int rc;

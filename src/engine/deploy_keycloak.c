@@ -61,8 +61,11 @@ int deploy_keycloak_open(struct deploy *d, struct kc **out)
 	if (rc < 0) {
 		kc_close(*out);
 		*out = NULL;
+		return rc;
 	}
-	return rc;
+	/* every admin call of the phase from here on: retries and the same breaker */
+	guard_kc_install(*out, &d->kc_guard, d->store, &d->store_mu, breaker);
+	return 0;
 }
 
 void deploy_realm_name(const struct deploy *d, char *out, size_t n)

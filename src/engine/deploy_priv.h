@@ -49,7 +49,8 @@ struct deploy {
 	struct dive_ports ports;
 	struct pipeline *p;
 	pthread_mutex_t store_mu;    /* the store's connection, shared with scheduler threads (recursive) */
-	struct guard_docker docker_guard; /* the docker client's retries and breaker (guard.h) */
+	struct guard_hook docker_guard; /* the docker client's retries and breaker (guard.h) */
+	struct guard_hook kc_guard;     /* the Keycloak admin client's, once deploy_keycloak_open() ran */
 	int restarted[COMPOSE_SERVICES_MAX];
 	int generate_secrets;        /* deploy: create missing secrets; up: an initialised instance, read only */
 	struct deploy_report *report;

@@ -4,6 +4,7 @@
 
 #include "dive/breaker_store.h"
 #include "dive/docker.h"
+#include "dive/keycloak.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/guard.h"
@@ -221,16 +222,16 @@ int guard_secrets_open(struct secrets_provider **out, const char *spec, const ch
 	return rc;
 }
 
-/* The Docker client's hook: one client attempt is one guarded attempt. */
+/* The clients' hook: one client attempt is one guarded attempt. */
 
-struct docker_ops {
-	struct guard_docker *g;
+struct hook_ops {
+	struct guard_hook *g;
 	int use_store;
 };
 
-static int docker_allow(void *data, struct breaker_ticket *out, const char *name)
+static int hook_allow(void *data, struct breaker_ticket *out, const char *name)
 {
-	struct docker_ops *o = data;
+	struct hook_ops *o = data;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -244,9 +245,9 @@ static int docker_allow(void *data, struct breaker_ticket *out, const char *name
 	return rc;
 }
 
-static int docker_report(void *data, const struct breaker_ticket *t, enum breaker_event_type type, const char *message)
+static int hook_report(void *data, const struct breaker_ticket *t, enum breaker_event_type type, const char *message)
 {
-	struct docker_ops *o = data;
+	struct hook_ops *o = data;
 	int rc = 0;
 
 	if (!o->use_store || t->pass == BREAKER_PASS_NONE)
@@ -260,29 +261,45 @@ static int docker_report(void *data, const struct breaker_ticket *t, enum breake
 	return rc;
 }
 
-static int docker_run(void *data, docker_attempt_fn op, void *arg)
+static int hook_run(void *data, int (*op)(void *arg, long *http_status, int *code), void *arg)
 {
-	struct guard_docker *g = data;
-	struct docker_ops o = { g, 0 };
-	struct guard_ops ops = { docker_allow, docker_report, &o };
+	struct guard_hook *g = data;
+	struct hook_ops o = { g, 0 };
+	struct guard_ops ops = { hook_allow, hook_report, &o };
 	struct guard_call call;
 
 	memset(&call, 0, sizeof(call));
 	call.breaker = g->breaker;
-	call.cls = RETRY_DOCKER;
+	call.cls = g->cls;
 	call.op = op;
 	call.arg = arg;
 	return guard_run(&ops, &call, NULL);
 }
 
-void guard_docker_install(struct docker *d, struct guard_docker *g, struct store *s, pthread_mutex_t *mu,
-			  const char *breaker)
+static void hook_fill(struct guard_hook *g, struct store *s, pthread_mutex_t *mu, enum retry_class cls,
+		      const char *breaker)
 {
-	struct docker_guard dg = { docker_run, g };
-
 	memset(g, 0, sizeof(*g));
 	g->store = s;
 	g->mu = mu;
+	g->cls = cls;
 	snprintf(g->breaker, sizeof(g->breaker), "%s", breaker);
+}
+
+void guard_docker_install(struct docker *d, struct guard_hook *g, struct store *s, pthread_mutex_t *mu,
+			  const char *breaker)
+{
+	struct docker_guard dg = { hook_run, g };
+
+	hook_fill(g, s, mu, RETRY_DOCKER, breaker);
 	docker_set_guard(d, &dg);
+}
+
+void guard_kc_install(struct kc *kc, struct guard_hook *g, struct store *s, pthread_mutex_t *mu,
+		      const char *breaker)
+{
+	struct kc_guard kg = { hook_run, g };
+
+	hook_fill(g, s, mu, RETRY_KEYCLOAK, breaker);
+	kc_set_guard(kc, &kg);
 }

@@ -1032,7 +1032,7 @@ static void docker__host_addresses_are_checked_and_userinfo_never_shown(void **s
 /* ---------------------------------------------------------------- the guard */
 
 /* Guarded without a store: the docker retry class, no breaker. */
-static void guard_without_store(struct ctx *c, struct guard_docker *g)
+static void guard_without_store(struct ctx *c, struct guard_hook *g)
 {
 	guard_docker_install(c->d, g, NULL, NULL, "docker:local");
 }
@@ -1040,7 +1040,7 @@ static void guard_without_store(struct ctx *c, struct guard_docker *g)
 static void docker__guard_retries_a_transient_failure_until_the_engine_answers(void **state)
 {
 	struct ctx *c = *state;
-	struct guard_docker g;
+	struct guard_hook g;
 	cJSON *doc = NULL;
 
 	guard_without_store(c, &g);
@@ -1056,7 +1056,7 @@ static void docker__guard_retries_a_transient_failure_until_the_engine_answers(v
 static void docker__guard_tries_a_wrong_request_once(void **state)
 {
 	struct ctx *c = *state;
-	struct guard_docker g;
+	struct guard_hook g;
 	cJSON *doc = NULL;
 
 	guard_without_store(c, &g);
@@ -1081,7 +1081,7 @@ static void docker__unguarded_call_is_one_attempt(void **state)
 static void docker__guarded_create_takes_its_own_container_after_a_lost_answer(void **state)
 {
 	struct ctx *c = *state;
-	struct guard_docker g;
+	struct guard_hook g;
 	cJSON *spec = cJSON_Parse("{\"Image\":\"dive/base:local\",\"Labels\":"
 				  "{\"dive.service\":\"keycloak\",\"dive.test\":\"fixture-3586\"}}");
 	char *id = NULL;

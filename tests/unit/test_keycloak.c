@@ -17,6 +17,7 @@
 
 #include "dive/errcodes.h"
 #include "dive/error.h"
+#include "dive/guard.h"
 #include "dive/keycloak.h"
 
 #define BASE "http://kc.test"
@@ -467,6 +468,33 @@ static void kc__a_409_on_create_reads_back_and_diffs(void **state)
 	fake_done(&f);
 }
 
+/* Guarded (no store: the keycloak retry class, no breaker): a 503 and a reset are retried, a 409 is not. */
+static void kc__guarded_admin_calls_retry_what_is_transient_only(void **state)
+{
+	static const struct exchange script[] = {
+		{ "GET", "/admin/realms", 503, "{\"error\":\"starting\"}", 0 },
+		{ "GET", "/admin/realms", 0, NULL, DIVE_EUNAVAIL },
+		{ "GET", "/admin/realms", 200, "[{\"realm\":\"master\"}]", 0 },
+		{ "POST", IDP_PATH, 409, "{\"errorMessage\":\"Identity Provider deu-idp already exists\"}", 0 },
+	};
+	struct guard_hook g;
+	struct fake f;
+	struct kc *kc;
+	cJSON *names = NULL, *body = cJSON_CreateObject();
+
+	fake_init(&f, script, ARRAY_SIZE(script), 1);
+	kc = logged_in(&f);
+	guard_kc_install(kc, &g, NULL, NULL, "keycloak:deu");
+	assert_int_equal(kc_realm_names(kc, &names), 0);
+	assert_int_equal(cJSON_GetArraySize(names), 1);
+	assert_int_equal(kc_admin(kc, NULL, "POST", IDP_PATH + 6, body), DIVE_ECONFLICT);
+	assert_int_equal(dive_error_last_code(), ERRC_KEYCLOAK_CONFIG);
+	cJSON_Delete(names);
+	cJSON_Delete(body);
+	kc_close(kc);
+	fake_done(&f); /* every exchange made, none more: the 409 was tried once */
+}
+
 static void kc__a_client_created_by_someone_else_is_read_back(void **state)
 {
 	static const struct exchange script[] = {
@@ -900,6 +928,7 @@ int main(void)
 		cmocka_unit_test(kc__creates_an_idp_once),
 		cmocka_unit_test(kc__updates_an_idp_by_diff_and_keeps_what_it_does_not_manage),
 		cmocka_unit_test(kc__a_409_on_create_reads_back_and_diffs),
+		cmocka_unit_test(kc__guarded_admin_calls_retry_what_is_transient_only),
 		cmocka_unit_test(kc__a_client_created_by_someone_else_is_read_back),
 		cmocka_unit_test(kc__desired_representations_never_hold_secrets),
 		cmocka_unit_test(kc__enables_and_sets_the_idp_secret_by_put),
