@@ -200,4 +200,12 @@ struct breaker_ticket {
 	long long generation;
 };
 
+/* An admitted call's outcome, not yet recorded (guard.h: recorded with the step it ends). */
+struct breaker_outcome {
+	int pending;                        /* 0: nothing to report */
+	struct breaker_ticket ticket;
+	enum breaker_event_type type;       /* SUCCESS, FAILURE or ABANDON */
+	char message[BREAKER_MESSAGE_MAX + 1];
+};
+
 #endif

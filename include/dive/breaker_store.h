@@ -49,6 +49,8 @@ int breaker_record_tx(struct store *s, const struct breaker_ticket *t, int succe
 /* An admitted call ended without an outcome (cancelled): frees a probe slot, counts nothing. */
 int breaker_release(struct store *s, const struct breaker_ticket *t);
 int breaker_release_tx(struct store *s, const struct breaker_ticket *t);
+/* A deferred outcome (nothing when !o->pending), inside the caller's open transaction. */
+int breaker_outcome_record_tx(struct store *s, const struct breaker_outcome *o);
 
 /* One breaker; *found = 0 and *out a closed breaker when it has no row. */
 int breaker_get(struct store *s, struct breaker_row *out, int *found, const char *name);

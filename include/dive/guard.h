@@ -67,13 +67,8 @@ struct guard_call {
 	int defer_last;                     /* leave the last outcome in report->deferred */
 };
 
-/* The last attempt's outcome, not yet reported (defer_last). */
-struct guard_outcome {
-	int pending;                        /* 0: nothing to report */
-	struct breaker_ticket ticket;
-	enum breaker_event_type type;       /* SUCCESS, FAILURE or ABANDON */
-	char message[BREAKER_MESSAGE_MAX + 1];
-};
+/* The last attempt's outcome, not yet reported (defer_last): breaker.h's struct breaker_outcome. */
+#define guard_outcome breaker_outcome
 
 struct guard_report {
 	struct retry_report retry;          /* attempts, sleeps, how it stopped */
@@ -90,8 +85,21 @@ struct guard_report {
  */
 int guard_run(const struct guard_ops *ops, const struct guard_call *call, struct guard_report *out);
 
-/* Report a deferred outcome inside the caller's open transaction (breaker_record_tx). */
+/* Report a deferred outcome inside the caller's open transaction (breaker_outcome_record_tx). */
 int guard_finish_tx(struct store *s, const struct guard_outcome *o);
+
+/*
+ * A step's outcome slot.  Between guard_defer_begin(slot) and
+ * guard_defer_end(previous) on one thread, the last outcome of each
+ * guarded call made on that thread is left in *slot instead of being
+ * reported (an earlier one still in the slot is reported then), so the
+ * step's record and its breaker change commit together (runstore.h
+ * step_done / step_failed; DESIGN §1).  begin returns the slot it
+ * replaces, for end.  A slot whose step record fails is lost: the breaker
+ * frees a probe slot it held when its probe timeout passes.
+ */
+struct breaker_outcome *guard_defer_begin(struct breaker_outcome *slot);
+void guard_defer_end(struct breaker_outcome *previous);
 
 /*
  * The secrets provider, guarded: secrets_open() (secrets.h), then, when s is

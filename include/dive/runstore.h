@@ -20,6 +20,7 @@
 #include "dive/errcodes.h"
 #include "dive/state.h"
 
+struct breaker_outcome;
 struct lock_request;
 
 /* A done step, for rollback (newest first). */
@@ -56,8 +57,10 @@ struct runstore {
 	int (*step_begin)(void *data, const struct run_step_key *k, long long *step_id);
 	/* The detail a done step recorded (*json owned by the caller, NULL when none). */
 	int (*step_detail)(void *data, long long run_id, const char *key, char **json);
-	int (*step_done)(void *data, long long step_id, const char *detail_json);
-	int (*step_failed)(void *data, long long step_id, const char *message, int code);
+	/* bo (may be NULL): the breaker outcome of the step's last guarded call, recorded in the same transaction */
+	int (*step_done)(void *data, long long step_id, const char *detail_json, const struct breaker_outcome *bo);
+	int (*step_failed)(void *data, long long step_id, const char *message, int code,
+			   const struct breaker_outcome *bo);
 	int (*step_undone)(void *data, long long step_id);
 	int (*done_steps)(void *data, long long run_id, struct run_step **out, size_t *n);
 

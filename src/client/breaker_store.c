@@ -318,6 +318,22 @@ int breaker_release_tx(struct store *s, const struct breaker_ticket *t)
 	return report(s, t, BREAKER_EV_ABANDON, NULL, 0);
 }
 
+int breaker_outcome_record_tx(struct store *s, const struct breaker_outcome *o)
+{
+	if (!o || !o->pending)
+		return 0;
+	switch (o->type) {
+	case BREAKER_EV_SUCCESS:
+		return breaker_record_tx(s, &o->ticket, 1, NULL);
+	case BREAKER_EV_FAILURE:
+		return breaker_record_tx(s, &o->ticket, 0, o->message);
+	case BREAKER_EV_ABANDON:
+		return breaker_release_tx(s, &o->ticket);
+	default:
+		return dive_error_set(DIVE_EUSAGE, "internal: '%s' is not an outcome", breaker_event_name(o->type));
+	}
+}
+
 int breaker_get(struct store *s, struct breaker_row *out, int *found, const char *name)
 {
 	char norm[BREAKER_NAME_MAX + 1];

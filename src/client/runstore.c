@@ -4,11 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dive/breaker_store.h"
 #include "dive/errlog.h"
 #include "dive/error.h"
 #include "dive/lock.h"
+#include "dive/log.h"
 #include "dive/pg.h"
 #include "dive/runstore.h"
+#include "dive/store.h"
 #include "dive/xalloc.h"
 
 static const char sql_run_resume[] =
@@ -159,17 +162,46 @@ static int pg_step_detail(void *data, long long run_id, const char *key, char **
 	return 0;
 }
 
-static int pg_step_done(void *data, long long step_id, const char *detail_json)
+/*
+ * A step's end, with the breaker outcome of its last guarded call when there
+ * is one: both in one transaction (DESIGN §1).  Should the breaker's part
+ * fail, the step is still recorded (idempotently, reconnecting if need be)
+ * and the outcome reported on its own.
+ */
+static int step_end(struct store *s, const char *sql, int n, const char *const *params,
+		    const struct breaker_outcome *bo)
+{
+	struct dive_error_saved saved;
+	int rc;
+
+	if (!bo || !bo->pending)
+		return pg_exec_idempotent(s->conn, NULL, sql, n, params);
+	if ((rc = store_begin(s)) == 0 && (rc = pg_exec(s->conn, NULL, sql, n, params)) == 0 &&
+	    (rc = breaker_outcome_record_tx(s, bo)) == 0 && (rc = store_commit(s)) == 0)
+		return 0;
+	dive_error_save(&saved);
+	dive_debug("step end with its breaker outcome: %s; recording them apart", saved.msg);
+	store_rollback(s);
+	if ((rc = pg_exec_idempotent(s->conn, NULL, sql, n, params)) < 0)
+		return rc;
+	if (store_begin(s) == 0 && breaker_outcome_record_tx(s, bo) == 0 && store_commit(s) == 0)
+		return 0;
+	store_rollback(s);
+	return 0; /* the step is recorded; the breaker frees what it held when its probe timeout passes */
+}
+
+static int pg_step_done(void *data, long long step_id, const char *detail_json, const struct breaker_outcome *bo)
 {
 	struct store *s = data;
 	char id[24];
 	const char *params[2] = { id, detail_json };
 
 	id_text(id, step_id);
-	return pg_exec_idempotent(s->conn, NULL, sql_step_done, 2, params);
+	return step_end(s, sql_step_done, 2, params, bo);
 }
 
-static int pg_step_failed(void *data, long long step_id, const char *message, int code)
+static int pg_step_failed(void *data, long long step_id, const char *message, int code,
+			  const struct breaker_outcome *bo)
 {
 	struct store *s = data;
 	char id[24], code_s[16];
@@ -177,7 +209,7 @@ static int pg_step_failed(void *data, long long step_id, const char *message, in
 
 	id_text(id, step_id);
 	snprintf(code_s, sizeof(code_s), "%d", code);
-	return pg_exec_idempotent(s->conn, NULL, sql_step_failed, 3, params);
+	return step_end(s, sql_step_failed, 3, params, bo);
 }
 
 static int pg_step_undone(void *data, long long step_id)

@@ -13,6 +13,23 @@
 #include "dive/secrets.h"
 #include "dive/store.h"
 
+/* The step slot of this thread (guard_defer_begin), or NULL. */
+static _Thread_local struct breaker_outcome *defer_slot;
+
+struct breaker_outcome *guard_defer_begin(struct breaker_outcome *slot)
+{
+	struct breaker_outcome *prev = defer_slot;
+
+	memset(slot, 0, sizeof(*slot));
+	defer_slot = slot;
+	return prev;
+}
+
+void guard_defer_end(struct breaker_outcome *previous)
+{
+	defer_slot = previous;
+}
+
 struct guard_state {
 	const struct guard_ops *ops;
 	const struct guard_call *call;
@@ -128,6 +145,20 @@ int guard_run(const struct guard_ops *ops, const struct guard_call *call, struct
 		out->deferred = g.pending;
 		return rc;
 	}
+	if (defer_slot) {
+		/* the step records this one; an earlier call's outcome it was holding is reported now */
+		struct guard_outcome last = g.pending;
+
+		dive_error_save(&saved);
+		if (defer_slot->pending) {
+			g.pending = *defer_slot;
+			flush(&g);
+		}
+		*defer_slot = last;
+		if (rc < 0)
+			dive_error_restore(&saved);
+		return rc;
+	}
 	/* Recording must not replace the call's own error. */
 	dive_error_save(&saved);
 	flush(&g);
@@ -166,18 +197,7 @@ void guard_ops_store(struct guard_ops *out, struct store *s)
 
 int guard_finish_tx(struct store *s, const struct guard_outcome *o)
 {
-	if (!o->pending)
-		return 0;
-	switch (o->type) {
-	case BREAKER_EV_SUCCESS:
-		return breaker_record_tx(s, &o->ticket, 1, NULL);
-	case BREAKER_EV_FAILURE:
-		return breaker_record_tx(s, &o->ticket, 0, o->message);
-	case BREAKER_EV_ABANDON:
-		return breaker_release_tx(s, &o->ticket);
-	default:
-		return dive_error_set(DIVE_EUSAGE, "internal: '%s' is not an outcome", breaker_event_name(o->type));
-	}
+	return breaker_outcome_record_tx(s, o);
 }
 
 /* The secrets provider's hook: one provider attempt is one guarded attempt. */

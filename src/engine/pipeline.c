@@ -11,6 +11,7 @@
 #include "dive/errlog.h"
 #include "dive/error.h"
 #include "dive/lock.h"
+#include "dive/guard.h"
 #include "dive/pipeline.h"
 #include "dive/runstore.h"
 #include "dive/state.h"
@@ -280,6 +281,7 @@ int pipeline_step(struct pipeline *p, const char *service, const char *action, p
 		  const cJSON **detail_out)
 {
 	struct run_step_key k;
+	struct breaker_outcome bo, *prev_slot;
 	char key[192];
 	cJSON *detail = NULL;
 	long long t0, step_id = 0;
@@ -307,10 +309,12 @@ int pipeline_step(struct pipeline *p, const char *service, const char *action, p
 	emit(p, PIPELINE_EV_STEP_START, service, action, NULL);
 	t0 = mono_ms();
 	dive_error_clear();
+	prev_slot = guard_defer_begin(&bo);
 	rc = fn(p, arg, &detail);
+	guard_defer_end(prev_slot);
 	if (rc == 0) {
 		text = detail ? cJSON_PrintUnformatted(detail) : NULL;
-		rc = p->rs.step_done(p->rs.data, step_id, text);
+		rc = p->rs.step_done(p->rs.data, step_id, text, &bo);
 		cJSON_free(text);
 		cJSON_Delete(p->detail_keep);
 		p->detail_keep = detail;
@@ -326,7 +330,7 @@ int pipeline_step(struct pipeline *p, const char *service, const char *action, p
 
 		dive_error_save(&failure);
 		cJSON_Delete(detail);
-		p->rs.step_failed(p->rs.data, step_id, failure.msg, failure.code);
+		p->rs.step_failed(p->rs.data, step_id, failure.msg, failure.code, &bo);
 		if (err != DIVE_EINTR) {
 			record_error(p, taxonomy_or(failure.code, ERRC_INTERNAL), service, failure.msg, NULL, step_id);
 			p->recorded = 1;

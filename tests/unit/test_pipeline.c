@@ -15,6 +15,8 @@
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/lock.h"
+#include "dive/guard.h"
+#include "dive/breaker.h"
 #include "dive/pipeline.h"
 #include "dive/xalloc.h"
 
@@ -27,6 +29,7 @@ struct fstep {
 	long long id, run;
 	char key[192], service[64], action[64], status[16];
 	char *detail;
+	char outcome[16];         /* the breaker outcome recorded with the step's end: "", "success", "failure" */
 };
 
 struct fake {
@@ -204,19 +207,28 @@ static int f_step_set(struct fake *f, long long id, const char *status)
 	return 0;
 }
 
-static int f_step_done(void *data, long long step_id, const char *detail_json)
+static void f_outcome(struct fake *f, long long step_id, const struct breaker_outcome *bo)
+{
+	snprintf(f->steps[step_id - 1].outcome, sizeof(f->steps[0].outcome), "%s",
+		 bo && bo->pending ? breaker_event_name(bo->type) : "");
+}
+
+static int f_step_done(void *data, long long step_id, const char *detail_json, const struct breaker_outcome *bo)
 {
 	struct fake *f = data;
 
+	f_outcome(f, step_id, bo);
 	free(f->steps[step_id - 1].detail);
 	f->steps[step_id - 1].detail = detail_json ? xstrdup(detail_json) : NULL;
 	return f_step_set(f, step_id, "done");
 }
 
-static int f_step_failed(void *data, long long step_id, const char *message, int code)
+static int f_step_failed(void *data, long long step_id, const char *message, int code,
+			 const struct breaker_outcome *bo)
 {
 	(void)message;
 	(void)code;
+	f_outcome(data, step_id, bo);
 	return f_step_set(data, step_id, "failed");
 }
 
@@ -339,7 +351,70 @@ struct script {
 	int undone[16];           /* step numbers undone, in order */
 	int nundone;
 	int nsvc;                 /* services in deployment (default 3) */
+	int guarded;              /* each action makes two guarded calls (the first fails once) */
+	int reported[BREAKER_EV__COUNT]; /* outcomes the breaker side heard at once, by type */
+	int flaky;                /* attempts of the current first call */
 };
+
+/* The breaker side of the guarded calls: every call admitted, every report counted. */
+static int g_allow(void *data, struct breaker_ticket *out, const char *name)
+{
+	(void)data;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->pass = BREAKER_PASS_CALL;
+	return 0;
+}
+
+static int g_report(void *data, const struct breaker_ticket *t, enum breaker_event_type type, const char *message)
+{
+	struct script *s = data;
+
+	(void)t;
+	(void)message;
+	s->reported[type]++;
+	return 0;
+}
+
+static int g_flaky(void *arg, long *http_status, int *code)
+{
+	struct script *s = arg;
+
+	*code = 0;
+	if (s->flaky++ == 0) {
+		*http_status = 500;
+		return dive_error_set(DIVE_EFAIL, "engine busy");
+	}
+	*http_status = 200;
+	return 0;
+}
+
+static int g_down(void *arg, long *http_status, int *code)
+{
+	(void)arg;
+	*http_status = 0;
+	*code = 0;
+	return dive_error_set(DIVE_EUNAVAIL, "engine gone");
+}
+
+static int guarded_calls(struct script *s, int fail)
+{
+	static const struct retry_policy quick = { "docker", 1, 1.0, 1, 3, 1000, RETRY_JITTER_NONE, "test" };
+	struct guard_ops ops = { g_allow, g_report, s };
+	struct guard_call call = { 0 };
+	int rc;
+
+	call.breaker = "docker:local";
+	call.cls = RETRY_DOCKER;
+	call.policy = &quick;
+	call.op = g_flaky;
+	call.arg = s;
+	s->flaky = 0;
+	if ((rc = guard_run(&ops, &call, NULL)) < 0)
+		return rc;
+	call.op = fail ? g_down : g_flaky; /* g_flaky's second call succeeds at once */
+	return guard_run(&ops, &call, NULL);
+}
 
 static int act(struct pipeline *p, void *arg, cJSON **detail)
 {
@@ -349,6 +424,12 @@ static int act(struct pipeline *p, void *arg, cJSON **detail)
 	s->ran++;
 	*detail = cJSON_CreateObject();
 	cJSON_AddNumberToObject(*detail, "n", s->ran);
+	if (s->guarded) {
+		int rc = guarded_calls(s, s->fail_at && s->ran == s->fail_at);
+
+		if (rc < 0)
+			return rc;
+	}
 	if (s->fail_at && s->ran == s->fail_at) {
 		dive_error_set(DIVE_EFAIL, "step %d failed", s->ran);
 		dive_error_set_code(s->fail_code ? s->fail_code : ERRC_CONTAINER_START);
@@ -620,6 +701,39 @@ static void pipeline__a_dead_run_under_a_free_lock_is_interrupted_then_resumed(v
 	fake_release(&f);
 }
 
+/* A step's last guarded outcome is recorded with the step's end; the others are reported at once. */
+static void pipeline__a_steps_breaker_outcome_is_recorded_with_the_step(void **state)
+{
+	struct fake f = { 0 };
+	struct script s = { .guarded = 1, .fail_at = 2, .fail_code = ERRC_DOCKER_UNREACHABLE };
+	struct pipeline_opts o;
+	struct runstore rs;
+	struct pipeline_result r;
+
+	(void)state;
+	opts(&o, &rs, &f, &s);
+	o.rollback = 0;
+	assert_true(pipeline_run(NULL, &o, &r) < 0);
+	assert_int_equal(s.ran, 2);
+	/* step 1: the last call's success went with the step */
+	assert_string_equal(step_status(&f, "initialization//secrets"), "done");
+	assert_string_equal(f.steps[0].outcome, "success");
+	/* step 2: its last call failed for good: the failure went with the failed step */
+	assert_string_equal(f.steps[1].status, "failed");
+	assert_string_equal(f.steps[1].outcome, "failure");
+	/* heard at once: the failed first attempt of each step's first call (reported before the retry),
+	 * the first call's success of each step (when the second call ended), and step 2's retried failures */
+	assert_int_equal(s.reported[BREAKER_EV_SUCCESS], 2);
+	assert_int_equal(s.reported[BREAKER_EV_FAILURE], 2 + 2);
+	/* outside a step a guarded call reports everything itself */
+	memset(s.reported, 0, sizeof(s.reported));
+	assert_int_equal(guarded_calls(&s, 0), 0);
+	assert_int_equal(s.reported[BREAKER_EV_SUCCESS], 2);
+	assert_int_equal(s.reported[BREAKER_EV_FAILURE], 1);
+	pipeline_result_release(&r);
+	fake_release(&f);
+}
+
 static void pipeline__a_held_lock_refuses_and_changes_nothing(void **state)
 {
 	struct fake f = { .lock_refused = 1 };
@@ -693,6 +807,7 @@ int main(void)
 		cmocka_unit_test(pipeline__four_medium_errors_stop_the_run_and_two_are_reported),
 		cmocka_unit_test(pipeline__a_second_recovered_high_error_stops_the_run),
 		cmocka_unit_test(pipeline__a_dead_run_under_a_free_lock_is_interrupted_then_resumed),
+		cmocka_unit_test(pipeline__a_steps_breaker_outcome_is_recorded_with_the_step),
 		cmocka_unit_test(pipeline__a_held_lock_refuses_and_changes_nothing),
 		cmocka_unit_test(pipeline__a_dry_run_touches_no_store_and_lists_every_step),
 		cmocka_unit_test(pipeline__claim_closes_a_dead_run_and_holds_the_lock),
