@@ -2,7 +2,7 @@
 # t0121: the pipeline's Docker calls are guarded (issue 12).  dive talks to
 # the real engine through docker_proxy.py, which injects what an engine
 # shows when it restarts or is overloaded:
-#   - connections reset without an answer, then the socket gone for 3 s
+#   - connections reset without an answer, then the socket gone for 1 s
 #     (a dockerd restart) while NLD's services start: the deploy retries
 #     and succeeds, no step failed, every fault was consumed;
 #   - an engine that answers 500 to everything: the breaker docker:local
@@ -50,7 +50,7 @@ done
 [ "$(started)" -ge 1 ] || fail "NLD's deployment did not begin: $(tail -c 600 "$work/deploy.err")"
 echo "reset 4" >"$faults"
 for _ in $(seq 100); do [ ! -s "$faults" ] && break; sleep 0.1; done
-echo "down 3" >"$faults"
+echo "down 1" >"$faults"
 T_RC=0
 wait "$deploy" || T_RC=$?
 cp "$work/deploy.out" "$T_OUT"
