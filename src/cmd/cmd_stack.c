@@ -234,11 +234,6 @@ static void print_status(struct dive_ctx *ctx, const cJSON *doc)
 		fprintf(ctx->out, "  %-12s %-9s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(s, "service")),
 			cJSON_GetStringValue(cJSON_GetObjectItem(s, "state")),
 			cJSON_GetStringValue(cJSON_GetObjectItem(s, "health")));
-	if ((s = cJSON_GetObjectItem(doc, "disagreement")))
-		fprintf(ctx->out, "  %s [%d %s] (%s)\n", cJSON_GetStringValue(cJSON_GetObjectItem(s, "message")),
-			(int)cJSON_GetNumberValue(cJSON_GetObjectItem(s, "code")),
-			cJSON_GetStringValue(cJSON_GetObjectItem(s, "name")),
-			cJSON_GetStringValue(cJSON_GetObjectItem(s, "remediation")));
 }
 
 int cmd_stack_status(struct dive_ctx *ctx, enum stack_kind kind, const struct dive_country *c, cJSON *collect,

@@ -3,41 +3,9 @@
 #include <string.h>
 
 #include "deploy_priv.h"
-#include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/state.h"
 
-/*
- * Does the recorded state agree with the engine?  COMPLETE with a service's
- * container missing, or STOPPED/UNKNOWN (down, cleaned) with one running,
- * is ERRC_STATE_INVALID: reported with its remediation, never repaired here.
- * An instance the store never recorded makes no claim (no "agrees" key).
- */
-static void agreement(cJSON *doc, const struct state_instance *si, int present, int running, int expected)
-{
-	enum dive_state st = si->state;
-	char why[200] = "";
-
-	/* a store that never saw the instance (version 0) makes no claim about it */
-	if (si->version == 0)
-		return;
-	if (st == DIVE_STATE_COMPLETE && present < expected)
-		snprintf(why, sizeof(why), "the state store says %s but %d of %d containers are missing",
-			 dive_state_name(st), expected - present, expected);
-	else if ((st == DIVE_STATE_STOPPED || st == DIVE_STATE_UNKNOWN) && running > 0)
-		snprintf(why, sizeof(why), "the state store says %s but %d container%s running", dive_state_name(st),
-			 running, running == 1 ? " is" : "s are");
-	cJSON_AddBoolToObject(doc, "agrees", !why[0]);
-	if (why[0]) {
-		const struct errcode *e = errcode_find(ERRC_STATE_INVALID);
-		cJSON *d = cJSON_AddObjectToObject(doc, "disagreement");
-
-		cJSON_AddStringToObject(d, "message", why);
-		cJSON_AddNumberToObject(d, "code", e->code);
-		cJSON_AddStringToObject(d, "name", e->name);
-		cJSON_AddStringToObject(d, "remediation", e->remediation);
-	}
-}
 
 int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind, const struct dive_country *c,
 		  cJSON **out, int *healthy)
@@ -47,7 +15,7 @@ int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind
 	struct state_instance st;
 	cJSON *doc = cJSON_CreateObject(), *list = NULL, *svcs;
 	size_t i;
-	int rc, all = 1, have_state = 0, present = 0, running = 0;
+	int rc, all = 1;
 
 	*out = NULL;
 	*healthy = 0;
@@ -71,7 +39,6 @@ int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind
 	if (s && s->ready && state_get(s, &st, c->code) == 0) {
 		cJSON_AddStringToObject(doc, "state", dive_state_name(st.state));
 		cJSON_AddNumberToObject(doc, "version", (double)st.version);
-		have_state = 1;
 	}
 	svcs = cJSON_AddArrayToObject(doc, "services");
 	for (i = 0; i < d.graph->n; i++) {
@@ -89,8 +56,6 @@ int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind
 				cJSON_AddStringToObject(o2, "container", cJSON_GetStringValue(cJSON_GetObjectItem(c2, "name")));
 			}
 		}
-		present += strcmp(state ? state : "missing", "missing") != 0;
-		running += state && !strcmp(state, "running");
 		ok = state && !strcmp(state, "running") && health && (!strcmp(health, "healthy") || !strcmp(health, "none"));
 		all &= ok;
 		cJSON_AddStringToObject(o2, "service", name);
@@ -99,10 +64,6 @@ int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind
 		cJSON_AddBoolToObject(o2, "healthy", ok);
 		cJSON_AddItemToArray(svcs, o2);
 	}
-	if (have_state)
-		agreement(doc, &st, present, running, (int)d.graph->n);
-	if (cJSON_IsFalse(cJSON_GetObjectItem(doc, "agrees")))
-		all = 0;
 	cJSON_AddBoolToObject(doc, "healthy", all);
 	*healthy = all;
 	*out = doc;

@@ -1,15 +1,12 @@
 /*
  * deploy_verify.c - the verification phase: nothing is reported that was
  * not checked, and a check counts only if it walks the path a user walks
- * (DESIGN §4): every service healthy, every published port answering its
- * own protocol from the host (HTTP, the backend's health endpoint, a
- * password login to PostgreSQL, a MongoDB ping), the realm and its app
- * client there, and for a federated spoke a real login each way through the
- * identity providers dive configured (fedsync_verify_login()).  The first
- * failed check names the run's error and its taxonomy code.
+ * (DESIGN §4): every service healthy, the realm and its app client there,
+ * and for a federated spoke a real login each way through the identity
+ * providers dive configured (fedsync_verify_login()).  The first failed
+ * check names the run's error and its taxonomy code.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "deploy_priv.h"
@@ -17,11 +14,7 @@
 #include "dive/error.h"
 #include "dive/fedstore.h"
 #include "dive/fedsync.h"
-#include "dive/http.h"
-#include "dive/mongo.h"
-#include "dive/pg.h"
 #include "dive/policy.h"
-#include "dive/xalloc.h"
 
 struct verdict {
 	struct deploy *d;
@@ -81,167 +74,6 @@ static void services(struct verdict *v)
 		else
 			failed(v, what, rc < 0 ? dive_error_last() : "its health check does not pass", ERRC_HEALTH_CHECK,
 			       what);
-	}
-}
-
-/* --- published ports, each through its own protocol -------------------------- */
-
-enum probe_kind { PROBE_HTTP, PROBE_API, PROBE_POSTGRES, PROBE_MONGO, PROBE_NONE };
-
-/* What answers on each port of ports.h (by its table name); TLS and Redis are left to the health checks. */
-static const struct {
-	const char *port;
-	enum probe_kind kind;
-	const char *path;
-} probes[] = {
-	{ "frontend", PROBE_HTTP, "/" },
-	{ "backend", PROBE_API, "/health/" },
-	{ "keycloak_http", PROBE_HTTP, "/" },
-	{ "keycloak_mgmt", PROBE_HTTP, "/health/ready" },
-	{ "opa", PROBE_HTTP, "/health" },
-	{ "kas", PROBE_HTTP, "/" },
-	{ "opal", PROBE_HTTP, "/" },
-	{ "postgres", PROBE_POSTGRES, NULL },
-	{ "mongodb", PROBE_MONGO, NULL },
-};
-
-/* The service of the stack that publishes host port port, or NULL. */
-static const struct compose_service *publisher(const struct compose *c, int port)
-{
-	size_t i, j;
-
-	for (i = 0; i < c->nservices; i++)
-		for (j = 0; j < c->services[i].nports; j++)
-			if (c->services[i].ports[j].host_port == port && !strcmp(c->services[i].ports[j].protocol, "tcp"))
-				return &c->services[i];
-	return NULL;
-}
-
-static const char *service_env(const struct compose_service *s, const char *name, const char *dflt)
-{
-	size_t i;
-
-	for (i = 0; i < s->nenvironment; i++)
-		if (!strcmp(s->environment[i].name, name) && s->environment[i].value)
-			return s->environment[i].value;
-	return dflt;
-}
-
-/* Any HTTP answer (or, for the API, 200) from http://127.0.0.1:port<path>; detail says what came back. */
-static int probe_http(int port, const char *path, int need_ok, char *detail, size_t n)
-{
-	struct http_req req = { 0 };
-	struct http_resp resp = { 0 };
-	char url[96];
-	int rc;
-
-	snprintf(url, sizeof(url), "http://%s:%d%s", DIVE_PORTS_BIND, port, path);
-	req.url = url;
-	req.timeout_ms = 5000;
-	req.connect_timeout_ms = 2000;
-	req.max_body = 64 * 1024;
-	dive_buf_init(&resp.body, req.max_body);
-	rc = http_perform(&http_curl, &req, &resp);
-	if (rc == 0) {
-		snprintf(detail, n, "%s: HTTP %ld", url, resp.status);
-		if (resp.status < 100 || (need_ok && resp.status != 200))
-			rc = DIVE_EUNHEALTHY;
-	} else {
-		snprintf(detail, n, "%s: %.200s", url, dive_error_last());
-	}
-	http_resp_release(&resp);
-	return rc;
-}
-
-/* A password login over TCP, as Keycloak makes it, then SELECT 1. */
-static int probe_postgres(struct deploy *d, const struct compose_service *s, int port, char *detail, size_t n)
-{
-	const char *pw = NULL, *user = service_env(s, "POSTGRES_USER", "postgres");
-	const char *db = service_env(s, "POSTGRES_DB", user);
-	struct dive_buf upw, udb, uuser;
-	PGconn *c = NULL;
-	char *url;
-	int secret = 0, rc;
-
-	if (interp_lookup(&d->env, "POSTGRES_PASSWORD", &pw, &secret) != 1 || !pw) {
-		snprintf(detail, n, "secret POSTGRES_PASSWORD is not set");
-		return DIVE_EUSAGE;
-	}
-	dive_buf_init(&upw, 1024);
-	dive_buf_init(&udb, 256);
-	dive_buf_init(&uuser, 256);
-	http_urlencode(&upw, pw);
-	http_urlencode(&udb, db);
-	http_urlencode(&uuser, user);
-	url = xasprintf("postgresql://%s:%s@%s:%d/%s", uuser.ptr ? uuser.ptr : "", upw.ptr ? upw.ptr : "",
-			DIVE_PORTS_BIND, port, udb.ptr ? udb.ptr : "");
-	if (upw.ptr)
-		explicit_bzero(upw.ptr, upw.alloc);
-	dive_buf_release(&upw);
-	dive_buf_release(&udb);
-	dive_buf_release(&uuser);
-	rc = pg_connect(&c, url, "dive-verify");
-	explicit_bzero(url, strlen(url));
-	free(url);
-	if (rc == 0)
-		rc = pg_command(c, "SELECT 1");
-	/* pg.c keeps the password out of its messages */
-	snprintf(detail, n, rc == 0 ? "%s@%s:%d/%s: SELECT 1" : "%.200s", rc == 0 ? user : dive_error_last(),
-		 DIVE_PORTS_BIND, port, db);
-	pg_close(c);
-	return rc;
-}
-
-static int probe_mongo(int port, char *detail, size_t n)
-{
-	struct mongo *m = NULL;
-	char url[128];
-	int rc;
-
-	snprintf(url, sizeof(url), "mongodb://%s:%d/?serverSelectionTimeoutMS=3000&connectTimeoutMS=2000",
-		 DIVE_PORTS_BIND, port);
-	rc = mongo_open(&m, url, "dive-verify");
-	if (rc == 0)
-		rc = mongo_ping(m);
-	snprintf(detail, n, rc == 0 ? "%s:%d: ping" : "%.200s", rc == 0 ? DIVE_PORTS_BIND : dive_error_last(), port);
-	mongo_close(m);
-	return rc;
-}
-
-static void published(struct verdict *v)
-{
-	struct deploy *d = v->d;
-	char what[128], detail[320];
-	size_t i, k;
-
-	for (i = 0; i < ports_service_count(); i++) {
-		const struct dive_port_service *ps = ports_service_at(i);
-		int port = ports_value(&d->ports, i), rc;
-		const struct compose_service *s = publisher(d->compose, port);
-		enum probe_kind kind = PROBE_NONE;
-		const char *path = NULL;
-
-		for (k = 0; k < sizeof(probes) / sizeof(probes[0]); k++)
-			if (!strcmp(probes[k].port, ps->name)) {
-				kind = probes[k].kind;
-				path = probes[k].path;
-			}
-		if (!s || kind == PROBE_NONE)
-			continue;
-		snprintf(what, sizeof(what), "%s answers on %s:%d", s->name, DIVE_PORTS_BIND, port);
-		if (kind == PROBE_POSTGRES)
-			rc = probe_postgres(d, s, port, detail, sizeof(detail));
-		else if (kind == PROBE_MONGO)
-			rc = probe_mongo(port, detail, sizeof(detail));
-		else
-			rc = probe_http(port, path, kind == PROBE_API, detail, sizeof(detail));
-		dive_error_clear();
-		if (rc == 0)
-			ok(v, what, detail);
-		else
-			failed(v, what, detail,
-			       kind == PROBE_API ? ERRC_API_HEALTH :
-			       kind == PROBE_POSTGRES || kind == PROBE_MONGO ? ERRC_DATABASE_CHECK : ERRC_CONNECTIVITY, what);
 	}
 }
 
@@ -395,7 +227,6 @@ int deploy_phase_verification(struct pipeline *p, void *user)
 	memset(&v, 0, sizeof(v));
 	v.d = d;
 	services(&v);
-	published(&v);
 	keycloak_objects(&v);
 	if (d->o->kind == STACK_SPOKE) {
 		federation(&v);
