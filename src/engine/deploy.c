@@ -80,6 +80,17 @@ int deploy_run(struct store *s, const struct deploy_opts *o, struct deploy_repor
 		po.rollback = 0; /* a check changes nothing: there is nothing to undo */
 	}
 	rc = pipeline_run(s, &po, &out->pipeline);
+	/* the instance configuration this run read; applied by a deploy that succeeded */
+	if (o->instance && !o->dry_run && out->pipeline.run_id > 0) {
+		struct dive_error_saved e;
+
+		dive_error_save(&e);
+		if (state_config_record(s, out->pipeline.run_id, o->country->code, o->instance->hash,
+					rc == 0 && strcmp(po.mode, "verify")) < 0 && !out->pipeline.warning[0])
+			snprintf(out->pipeline.warning, sizeof(out->pipeline.warning),
+				 "configuration hash not recorded: %.120s", dive_error_last());
+		dive_error_restore(&e);
+	}
 	deploy_ctx_close(&d);
 	return rc;
 }

@@ -41,11 +41,16 @@ int deploy_load(struct deploy *d, int real)
 	d->env.flags = real ? 0 : INTERP_PLACEHOLDERS;
 	rc = compose_load(&d->compose, path, &d->env);
 	free(path);
+	/* what the operator set for this instance (instance.yml), before the graph reads the stack */
+	if (rc == 0 && d->o->instance)
+		rc = instance_apply(d->compose, &d->o->instance->file);
 	if (rc == 0)
 		rc = graph_build(&d->graph, d->compose, NULL);
 	if (rc == 0)
 		rc = apply_init(&d->apply, d->docker, d->compose, d->project, d->o->country->code,
 				d->p ? pipeline_run_id(d->p) : 0);
+	if (rc == 0 && d->o->instance)
+		d->apply.images_as_written = !strcmp(d->o->instance->value[IK_IMAGES_PROFILE], "real");
 	d->compose_real = real && rc == 0;
 	return rc;
 }
@@ -220,6 +225,10 @@ int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store 
 		return rc;
 	if ((rc = stack_env_for(&d->stack_env, o->country)) < 0)
 		return rc;
+	if (o->instance) {
+		stack_env_set(&d->stack_env, "DIVE_INSTANCE_NAME", o->instance->value[IK_DISPLAY_NAME]);
+		stack_env_set(&d->stack_env, "HUB_URL", o->instance->value[IK_HUB_URL]);
+	}
 	interp_env_table(&d->env, &d->secret_vars, &d->stack_env);
 	return 0;
 }

@@ -212,6 +212,10 @@ int deploy_fedsync_open(struct deploy *d, struct fedsync **out)
 	fo.secrets_spec = d->o->secrets_spec;
 	fo.actor = d->o->actor;
 	fo.lock_wait_ms = d->o->lock_wait_ms > 0 ? d->o->lock_wait_ms : 30000;
+	if (d->o->instance) {
+		fo.display_name = d->o->instance->value[IK_DISPLAY_NAME];
+		fo.scopes = d->o->instance->value[IK_SCOPES];
+	}
 	return fedsync_open(out, &fo);
 }
 
@@ -232,6 +236,15 @@ static int do_federate(struct pipeline *p, void *arg, cJSON **detail)
 	memset(&rep, 0, sizeof(rep));
 	if ((rc = fedsync_policy(&pol)) < 0 || (rc = deploy_fedsync_open(ks->d, &fs)) < 0)
 		goto out;
+	/* federation.approval of instance.yml decides for this spoke, unless it defers to the hub's policy */
+	if (ks->d->o->instance && strcmp(ks->d->o->instance->value[IK_APPROVAL], "hub")) {
+		const struct instcfg *ic = ks->d->o->instance;
+		char where[sizeof(pol.source)];
+
+		pol.auto_approve = !strcmp(ic->value[IK_APPROVAL], "auto");
+		instcfg_source_text(where, sizeof(where), ic, IK_APPROVAL);
+		snprintf(pol.source, sizeof(pol.source), "%.200s (federation.approval)", where);
+	}
 	rc = fedsync_federate(fs, &rep, ks->d->o->country, FEDSYNC_LOCKED, &pol);
 	if (rc < 0) {
 		if (!dive_error_last_code())

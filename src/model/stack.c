@@ -94,6 +94,14 @@ int stack_env_for(struct interp_env *out, const struct dive_country *c)
 	return 0;
 }
 
+void stack_env_set(struct interp_env *env, const char *name, const char *value)
+{
+	struct stack_env_data *d = env->data;
+
+	if (d)
+		interp_table_set(&d->vars, name, value, 0);
+}
+
 void stack_env_release(struct interp_env *env)
 {
 	struct stack_env_data *d;
