@@ -13,6 +13,8 @@
  *   PORT_<SERVICE>       host ports from ports.h, e.g. PORT_FRONTEND=13011,
  *                        PORT_KEYCLOAK_HTTPS=18411 (one per ports.h service)
  *
+ *   DIVE_ENGINE_ADDR     where the instance's ports are published and probed:
+ *                        127.0.0.1, or the address of its remote engine
  *   HUB_URL              the hub's backend (hub_url of instance.yml, instcfg.h)
  *
  * Anything else (secrets ...) falls back to the process

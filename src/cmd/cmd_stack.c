@@ -244,8 +244,14 @@ static void print_status(struct dive_ctx *ctx, const cJSON *doc)
 	const cJSON *s;
 	const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "state"));
 
-	fprintf(ctx->out, "%s %s  %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(doc, "code")),
-		cJSON_GetStringValue(cJSON_GetObjectItem(doc, "name")), state ? state : "");
+	const char *engine = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "engine"));
+	const char *health = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "health"));
+
+	fprintf(ctx->out, "%s %s  %s%s%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(doc, "code")),
+		cJSON_GetStringValue(cJSON_GetObjectItem(doc, "name")), state ? state : "",
+		engine && strcmp(engine, "local") ? "  engine " : "", engine && strcmp(engine, "local") ? engine : "");
+	if (health && !strcmp(health, "unreachable"))
+		fprintf(ctx->out, "  unreachable: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(doc, "error")));
 	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "services"))
 		fprintf(ctx->out, "  %-12s %-9s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(s, "service")),
 			cJSON_GetStringValue(cJSON_GetObjectItem(s, "state")),
@@ -360,6 +366,7 @@ const struct dive_opt cmd_spoke_deploy_opts[] = {
 	  .help = "on failure, roll back to the last good checkpoint (default auto)" },
 	{ .name = "parallel", .type = DIVE_OPT_INT, .arg = "N", .help = "start at most N services at once",
 	  .min = 1, .max = 64 },
+	DIVE_OPT_ENGINE,
 	DIVE_OPT_HUB_URL,
 	DIVE_OPT_LOCK_WAIT,
 	DIVE_OPT_END,

@@ -187,6 +187,9 @@ static const struct errcode errcode_table[] = {
 	ROW(PKI_MISSING, SECRETS, HIGH, PERMANENT,
 	  "the deployment's certificate authority does not exist yet",
 	  "dive certs init"),
+	ROW(ENGINE_MOVE, CONFIG, HIGH, PERMANENT,
+	  "the spoke runs on another engine: dive does not move a deployed spoke between engines",
+	  "dive spoke clean CODE (then deploy it with --engine NAME), or deploy it where it is placed"),
 
 	/* 13xx Keycloak, MongoDB and federation */
 	ROW(FEDERATION_SETUP, FEDERATION, HIGH, RECOVERABLE,

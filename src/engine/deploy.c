@@ -10,6 +10,7 @@
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/xalloc.h"
+#include "dive/engines.h"
 #include "dive/fedsync.h"
 #include "dive/lock.h"
 #include "dive/settings.h"
@@ -170,13 +171,23 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 	struct state_instance st;
 	struct state_change chg = { 0 };
 	struct docker *dk = NULL;
-	char project[64];
+	char project[64], engine[ENGINE_NAME_MAX + 1] = ENGINE_LOCAL;
 	long long v = 0;
 	int rc;
 
 	*removed = NULL;
 	deploy_project(project, sizeof(project), kind, c);
-	if ((rc = docker_open(&dk, docker_host, NULL)) < 0 || (rc = docker_negotiate(dk)) < 0) {
+	/* where the spoke is placed (issue 18): its containers are on that engine */
+	if (kind == STACK_SPOKE && s && s->ready) {
+		int deployed = 0;
+
+		rc = engine_store_placement(s, c->code, engine, &deployed);
+		if (rc == DIVE_ENOTFOUND)
+			dive_error_clear();
+		else if (rc < 0)
+			return rc;
+	}
+	if ((rc = engines_open(&dk, NULL, s, engine, docker_host)) < 0 || (rc = docker_negotiate(dk)) < 0) {
 		docker_close(dk);
 		return rc;
 	}
@@ -200,8 +211,16 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 		st.version = v;
 	}
 	rc = apply_down(dk, project, clean, 0, removed);
-	if (rc == 0 && clean && kind == STACK_SPOKE && *removed)
-		withdraw(s, dk, env, c, actor, *removed);
+	if (rc == 0 && clean && kind == STACK_SPOKE && *removed) {
+		struct docker *hub_dk = NULL;
+
+		/* the hub (and its federation store) is on the local engine */
+		if (strcmp(engine, ENGINE_LOCAL) && docker_open(&hub_dk, docker_host, NULL) == 0 && docker_negotiate(hub_dk) == 0)
+			withdraw(s, hub_dk, env, c, actor, *removed);
+		else
+			withdraw(s, dk, env, c, actor, *removed);
+		docker_close(hub_dk);
+	}
 	chg.from = DIVE_STATE_CLEANUP;
 	chg.version = st.version;
 	chg.to = rc == 0 ? (clean ? DIVE_STATE_UNKNOWN : DIVE_STATE_STOPPED) : DIVE_STATE_FAILED;

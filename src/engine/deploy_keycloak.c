@@ -36,12 +36,14 @@ int deploy_keycloak_open(struct deploy *d, struct kc **out)
 	struct guard_ops gops;
 	struct guard_call call = { 0 };
 	struct kc_login_arg arg;
-	char url[64], breaker[32];
+	char url[128], breaker[32];
 	const char *pw = NULL;
 	int secret = 0, rc;
 
 	*out = NULL;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", d->ports.keycloak_http);
+	/* the engine's address: 127.0.0.1 for the local one (issue 18: no loopback assumption) */
+	snprintf(url, sizeof(url), "http://%s%s%s:%d", strchr(d->engine_host, ':') ? "[" : "", d->engine_host,
+		 strchr(d->engine_host, ':') ? "]" : "", d->ports.keycloak_http);
 	if (interp_lookup(&d->env, "KEYCLOAK_ADMIN_PASSWORD", &pw, &secret) != 1 || !pw) {
 		dive_error_set(DIVE_EUSAGE, "secret 'KEYCLOAK_ADMIN_PASSWORD' of '%s' is not set", d->o->country->code);
 		dive_error_set_code(ERRC_SECRET_MISSING);

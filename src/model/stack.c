@@ -71,6 +71,7 @@ int stack_env_for(struct interp_env *out, const struct dive_country *c)
 	interp_table_set(&d->vars, "DIVE_CODE", c->code, 0);
 	interp_table_set(&d->vars, "DIVE_CODE_LOWER", lower, 0);
 	interp_table_set(&d->vars, "DIVE_INSTANCE_NAME", c->name, 0);
+	interp_table_set(&d->vars, "DIVE_ENGINE_ADDR", DIVE_PORTS_BIND, 0);
 	if (c->kind == DIVE_COUNTRY_HUB)
 		interp_table_set(&d->vars, "DIVE_PROJECT", "dive-hub", 0);
 	else {
