@@ -33,6 +33,7 @@ struct apply {
 	char project[64];
 	char instance[4];
 	long long run_id;
+	int images_as_written;   /* images.profile real (instance.h): no mapping to local images */
 	/* events */
 	struct sched *sched;
 	volatile int events_stop;
@@ -51,7 +52,7 @@ int apply_init(struct apply *a, struct docker *d, const struct compose *c, const
 
 /* Container name of service i. */
 void apply_container_name(const struct apply *a, int i, char *out, size_t n);
-/* The image to run for service i (mapped to a local one when it exists). */
+/* The image to run for service i (mapped to a local one when it exists, unless images_as_written). */
 const char *apply_image(const struct apply *a, int i);
 
 /* Networks (external ones must exist; "dive-shared" is created) and volumes. */

@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "dive/country.h"
+#include "dive/instcfg.h"
 #include "dive/pipeline.h"
 #include "dive/secret.h"
 #include "dive/stack.h"
@@ -46,6 +47,7 @@ struct deploy_opts {
 	void (*progress)(void *user, const struct pipeline_event *ev);
 	void *user;
 	int bootstrapped;                     /* the state store was just started by deploy_bootstrap_store */
+	const struct instcfg *instance;       /* a spoke's configuration (instcfg.h); NULL for the hub */
 };
 
 struct deploy_report {

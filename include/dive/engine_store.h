@@ -53,4 +53,14 @@ int engine_store_list(struct store *s, struct engine_row **out, size_t *n);
 /* *was (may be NULL) gets the row removed. */
 int engine_store_remove(struct store *s, struct engine_row *was, const char *name);
 
+/*
+ * Where instance code is placed: *engine gets "local" when its row has no
+ * engine, *deployed whether its state says anything of it may be on that
+ * engine (any state but UNKNOWN, which a clean leaves).  DIVE_ENOTFOUND
+ * when the instance has no row yet.
+ */
+int engine_store_placement(struct store *s, const char *code, char engine[ENGINE_NAME_MAX + 1], int *deployed);
+/* Place instance code (its row must exist) on engine ("local": NULL); the foreign key refuses an unknown one. */
+int engine_store_place(struct store *s, const char *code, const char *engine);
+
 #endif

@@ -84,6 +84,9 @@ struct fedsync_opts {
 	const char *actor;            /* "dive federation approve DEU": lock holder, approvedBy */
 	long lock_wait_ms;            /* 0: try each lock once */
 	int probe_logins;             /* audit and reconcile walk a real login each way per approved spoke */
+	/* what a spoke's deploy registers (instance.yml): NULL for the country's name and no scopes */
+	const char *display_name;
+	const char *scopes;           /* "policy:base,policy:fra" */
 };
 
 struct fedsync;

@@ -13,7 +13,11 @@
  *   PORT_<SERVICE>       host ports from ports.h, e.g. PORT_FRONTEND=13011,
  *                        PORT_KEYCLOAK_HTTPS=18411 (one per ports.h service)
  *
- * Anything else (secrets, HUB_URL ...) falls back to the process
+ *   DIVE_ENGINE_ADDR     where the instance's ports are published and probed:
+ *                        127.0.0.1, or the address of its remote engine
+ *   HUB_URL              the hub's backend (hub_url of instance.yml, instcfg.h)
+ *
+ * Anything else (secrets ...) falls back to the process
  * environment; the secret provider will chain in before it.  None of these
  * values is secret; secrets are declared in the file's x-dive.secrets.
  *
@@ -48,6 +52,8 @@ int stack_path(char **out, enum stack_kind kind);
  * For graph-only reading, set out->flags |= INTERP_PLACEHOLDERS afterwards.
  */
 int stack_env_for(struct interp_env *out, const struct dive_country *c);
+/* Set (or replace) one variable of the instance, not secret: DIVE_INSTANCE_NAME, HUB_URL of instance.yml. */
+void stack_env_set(struct interp_env *env, const char *name, const char *value);
 void stack_env_release(struct interp_env *env);
 
 #endif

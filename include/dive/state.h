@@ -58,6 +58,12 @@ int run_begin(struct store *s, long long *out_id, const char *code, const char *
 int run_end(struct store *s, long long id, const char *outcome);
 /* The run an instance points at, as JSON (NULL when none). */
 int run_describe(struct store *s, cJSON **out, long long id);
+/*
+ * The instance configuration's hash (instcfg.h) on run run_id (when > 0)
+ * and, with applied, on the instance's row with the time (its last
+ * successful deploy).  Migration 0016.
+ */
+int state_config_record(struct store *s, long long run_id, const char *code, const char *hash, int applied);
 
 /*
  * For the holder of code's instance lock: if st (re-read first) is in an

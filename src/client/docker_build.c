@@ -98,9 +98,14 @@ int docker_image_build(struct docker *d, char **out_id, const char *name, const 
 	rc = dive_buf_adds(&q, "/build?t=");
 	if (rc == 0)
 		rc = http_urlencode(&q, name);
-	/* rm/forcerm: no intermediate containers stay behind, even when a step fails */
+	/*
+	 * rm/forcerm: no intermediate containers stay behind, even when a step
+	 * fails; networkmode=none: a build reads only its context (images are
+	 * built from host programs, nothing is fetched), so it needs no network
+	 * and does not depend on the engine's default bridge
+	 */
 	if (rc == 0)
-		rc = dive_buf_adds(&q, "&rm=1&forcerm=1");
+		rc = dive_buf_adds(&q, "&rm=1&forcerm=1&networkmode=none");
 	if (rc == 0 && o && o->nocache)
 		rc = dive_buf_adds(&q, "&nocache=1");
 	if (rc == 0 && o && o->dockerfile && (rc = dive_buf_adds(&q, "&dockerfile=")) == 0)

@@ -179,3 +179,46 @@ int engine_store_remove(struct store *s, struct engine_row *was, const char *nam
 		*was = row;
 	return rc;
 }
+
+static const char sql_placement[] =
+	"SELECT coalesce(engine, 'local'), state <> 'UNKNOWN' FROM dive.instances WHERE code = $1";
+
+static const char sql_place[] =
+	"UPDATE dive.instances SET engine = nullif($2, 'local') WHERE code = $1 RETURNING code";
+
+int engine_store_placement(struct store *s, const char *code, char engine[ENGINE_NAME_MAX + 1], int *deployed)
+{
+	const char *params[1] = { code };
+	PGresult *res = NULL;
+	int rc;
+
+	engine[0] = '\0';
+	*deployed = 0;
+	if ((rc = pg_exec(s->conn, &res, sql_placement, 1, params)) < 0)
+		return rc;
+	if (PQntuples(res) == 0) {
+		rc = dive_error_set(DIVE_ENOTFOUND, "instance '%.4s' has no state yet", code);
+	} else {
+		snprintf(engine, ENGINE_NAME_MAX + 1, "%s", PQgetvalue(res, 0, 0));
+		*deployed = !strcmp(PQgetvalue(res, 0, 1), "t");
+	}
+	PQclear(res);
+	return rc;
+}
+
+int engine_store_place(struct store *s, const char *code, const char *engine)
+{
+	const char *params[2] = { code, engine && *engine ? engine : ENGINE_LOCAL };
+	PGresult *res = NULL;
+	int rc;
+
+	if ((rc = engine_name_check(params[1], 1)) < 0)
+		return rc;
+	rc = pg_exec(s->conn, &res, sql_place, 2, params);
+	if (rc < 0 && !strcmp(pg_last_sqlstate(), "23503"))
+		return unknown(params[1]);
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = dive_error_set(DIVE_ENOTFOUND, "instance '%.4s' has no state yet", code);
+	PQclear(res);
+	return rc;
+}

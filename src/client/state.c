@@ -67,7 +67,7 @@ static const char sql_run_end[] =
 
 static const char sql_run_describe[] =
 	"SELECT row_to_json(r) FROM (SELECT id, code, mode, " TS("started_at") " AS started_at,"
-	" " TS("ended_at") " AS ended_at, outcome, actor, host, pid, resumes FROM dive.runs WHERE id = $1::bigint) r";
+	" " TS("ended_at") " AS ended_at, outcome, actor, host, pid, resumes, config_hash FROM dive.runs WHERE id = $1::bigint) r";
 
 static int valid_code(const char *code)
 {
@@ -265,6 +265,43 @@ int run_end(struct store *s, long long id, const char *outcome)
 
 	snprintf(id_s, sizeof(id_s), "%lld", id);
 	return pg_exec(s->conn, NULL, sql_run_end, 2, params);
+}
+
+static const char sql_config_run[] =
+	"UPDATE dive.runs SET config_hash = $2 WHERE id = $1::bigint";
+
+static const char sql_config_applied[] =
+	"UPDATE dive.instances SET config_hash = $2, config_applied_at = now() WHERE code = $1";
+
+static int valid_hash(const char *h)
+{
+	size_t i;
+
+	for (i = 0; h && i < 64; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return 0;
+	return h && h[64] == '\0';
+}
+
+int state_config_record(struct store *s, long long run_id, const char *code, const char *hash, int applied)
+{
+	char id_s[24];
+	const char *params[2] = { id_s, hash };
+	int rc;
+
+	if (!valid_hash(hash))
+		return dive_error_set(DIVE_EUSAGE, "internal: a configuration hash is 64 hexadecimal digits");
+	if (run_id > 0) {
+		snprintf(id_s, sizeof(id_s), "%lld", run_id);
+		if ((rc = pg_exec(s->conn, NULL, sql_config_run, 2, params)) < 0)
+			return rc;
+	}
+	if (!applied)
+		return 0;
+	if ((rc = check_code(code)) < 0)
+		return rc;
+	params[0] = code;
+	return pg_exec(s->conn, NULL, sql_config_applied, 2, params);
 }
 
 int run_describe(struct store *s, cJSON **out, long long id)

@@ -49,6 +49,19 @@ int cmd_stack_down(struct dive_ctx *ctx, const struct dive_inv *inv, enum stack_
  * (the dispatcher puts it in ctx->lock_wait_ms), a DIVE_DESTRUCTIVE row
  * --yes (ctx->yes); tests/unit/test_cli.c checks that they do.
  */
+/* `dive spoke init` and `dive spoke config` (cmd_spoke_config.c), rows of cmd_spoke_verbs. */
+int cmd_spoke_init(struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_spoke_init_validate(const struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_spoke_config(struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_spoke_config_args(const struct dive_ctx *ctx, const struct dive_inv *inv);
+/* The instance file of the spoke verbs, read and checked before any side effect (a validate hook). */
+int cmd_spoke_config_validate(const struct dive_ctx *ctx, const struct dive_inv *inv);
+/* The flags of inv that override instance keys (--engine, --hub-url), by key; NULL where not given. */
+#include "dive/instance.h"
+void cmd_spoke_flags(const struct dive_inv *inv, const char *flags[IK__COUNT]);
+extern const struct dive_opt cmd_spoke_init_opts[];
+extern const struct dive_opt cmd_spoke_config_opts[];
+
 /* `dive images copy` (cmd_images_copy.c), a row of cmd_images_verbs. */
 int cmd_images_copy(struct dive_ctx *ctx, const struct dive_inv *inv);
 
@@ -67,6 +80,12 @@ int cmd_fail_hint(struct dive_ctx *ctx, int rc, const char *what, const char *co
 	  .help = "wait up to SECONDS for a held lock (default 0)", .min = 0, .max = 86400 }
 #define DIVE_OPT_YES \
 	{ .name = "yes", .short_name = 'y', .type = DIVE_OPT_BOOL, .help = "do not ask for confirmation" }
+#define DIVE_OPT_ENGINE \
+	{ .name = "engine", .type = DIVE_OPT_STRING, .arg = "NAME", .max_len = 31, \
+	  .help = "the engine the spoke runs on: local or one of 'dive engine list' (engine of instance.yml)" }
+#define DIVE_OPT_HUB_URL \
+	{ .name = "hub-url", .type = DIVE_OPT_STRING, .arg = "URL", .max_len = 1024, \
+	  .help = "the hub's backend as the spoke reaches it (hub_url of instance.yml; DIVE_HUB_URL)" }
 #define DIVE_OPT_END { .name = NULL }
 #define DIVE_VERB_END { .name = NULL }
 
@@ -74,5 +93,6 @@ int cmd_fail_hint(struct dive_ctx *ctx, int rc, const char *what, const char *co
 extern const struct dive_opt cmd_stack_deploy_opts[];
 extern const struct dive_opt cmd_stack_down_opts[];
 extern const struct dive_opt cmd_stack_verify_opts[];
+extern const struct dive_opt cmd_spoke_deploy_opts[];
 
 #endif

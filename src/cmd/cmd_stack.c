@@ -11,6 +11,7 @@
 #include "dive/deploy.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
+#include "dive/instcfg.h"
 #include "dive/exitcode.h"
 #include "dive/pipeline.h"
 #include "dive/settings.h"
@@ -165,11 +166,13 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 {
 	struct deploy_opts o = { 0 };
 	struct deploy_report rep;
+	struct instcfg cfg;
 	char actor[256];
 	const char *from = dive_opt_str(inv, "from-phase", NULL), *rb = dive_opt_str(inv, "rollback", "auto");
 	enum dive_phase ph;
 	int rc, code;
 
+	memset(&cfg, 0, sizeof(cfg));
 	dive_inv_command(actor, sizeof(actor), inv);
 	o.kind = kind;
 	o.country = c;
@@ -188,7 +191,20 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	o.progress = cmd_stack_progress;
 	o.user = ctx;
 	o.bootstrapped = ctx->bootstrapped;
+	if (kind == STACK_SPOKE) {
+		const char *flags[IK__COUNT];
+
+		/* instance.yml under the environment and the flags (checked by the row's validate hook already) */
+		cmd_spoke_flags(inv, flags);
+		if ((rc = instcfg_load(&cfg, ctx->instances_dir, c, flags)) < 0) {
+			instcfg_release(&cfg);
+			return dive_fail(ctx, rc, "%s", dive_error_last());
+		}
+		o.instance = &cfg;
+		o.secrets_spec = cfg.value[IK_SECRETS_PROVIDER];
+	}
 	rc = deploy_run(ctx->store, &o, &rep);
+	instcfg_release(&cfg);
 	code = exit_for(rc, &rep.pipeline);
 	if (ctx->json) {
 		dive_print_json(ctx, result_json(&o, &rep, rc));
@@ -228,8 +244,14 @@ static void print_status(struct dive_ctx *ctx, const cJSON *doc)
 	const cJSON *s;
 	const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "state"));
 
-	fprintf(ctx->out, "%s %s  %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(doc, "code")),
-		cJSON_GetStringValue(cJSON_GetObjectItem(doc, "name")), state ? state : "");
+	const char *engine = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "engine"));
+	const char *health = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "health"));
+
+	fprintf(ctx->out, "%s %s  %s%s%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(doc, "code")),
+		cJSON_GetStringValue(cJSON_GetObjectItem(doc, "name")), state ? state : "",
+		engine && strcmp(engine, "local") ? "  engine " : "", engine && strcmp(engine, "local") ? engine : "");
+	if (health && !strcmp(health, "unreachable"))
+		fprintf(ctx->out, "  unreachable: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(doc, "error")));
 	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "services"))
 		fprintf(ctx->out, "  %-12s %-9s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(s, "service")),
 			cJSON_GetStringValue(cJSON_GetObjectItem(s, "state")),
@@ -331,6 +353,21 @@ const struct dive_opt cmd_stack_deploy_opts[] = {
 	  .help = "on failure, roll back to the last good checkpoint (default auto)" },
 	{ .name = "parallel", .type = DIVE_OPT_INT, .arg = "N", .help = "start at most N services at once",
 	  .min = 1, .max = 64 },
+	DIVE_OPT_LOCK_WAIT,
+	DIVE_OPT_END,
+};
+
+/* A spoke's deploy: the same, and the instance keys a flag may set (instance.h). */
+const struct dive_opt cmd_spoke_deploy_opts[] = {
+	{ .name = "resume", .type = DIVE_OPT_BOOL, .help = "continue an interrupted run, skipping steps already done" },
+	{ .name = "from-phase", .type = DIVE_OPT_STRING, .arg = "PHASE", .check = check_phase,
+	  .help = "start at PHASE (preflight, initialization, deployment, configuration, verification)" },
+	{ .name = "rollback", .type = DIVE_OPT_STRING, .arg = "auto|none", .choices = rollback_choices,
+	  .help = "on failure, roll back to the last good checkpoint (default auto)" },
+	{ .name = "parallel", .type = DIVE_OPT_INT, .arg = "N", .help = "start at most N services at once",
+	  .min = 1, .max = 64 },
+	DIVE_OPT_ENGINE,
+	DIVE_OPT_HUB_URL,
 	DIVE_OPT_LOCK_WAIT,
 	DIVE_OPT_END,
 };

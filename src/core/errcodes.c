@@ -125,6 +125,12 @@ static const struct errcode errcode_table[] = {
 	ROW(COUNTRY_CODE_INVALID, CONFIG, HIGH, PERMANENT,
 	  "the country code is not in dive's country table",
 	  "dive spoke list-countries"),
+	ROW(INSTANCE_CONFIG, CONFIG, HIGH, PERMANENT,
+	  "an instance file (instances/<code>/instance.yml) has an unknown key, a wrong type or a value out of bounds",
+	  "dive spoke config CODE --check"),
+	ROW(INSTANCE_SECRET, SECRETS, CRITICAL, PERMANENT,
+	  "an instance file holds what looks like a secret: secrets live only in the secrets provider",
+	  "dive secrets import CODE --from FILE (or put it in the provider of DIVE_SECRETS), then remove it from the file"),
 
 	/* 12xx the Docker engine, containers and service dependencies */
 	ROW(CONTAINER_START, DOCKER, HIGH, RECOVERABLE,
@@ -181,6 +187,9 @@ static const struct errcode errcode_table[] = {
 	ROW(PKI_MISSING, SECRETS, HIGH, PERMANENT,
 	  "the deployment's certificate authority does not exist yet",
 	  "dive certs init"),
+	ROW(ENGINE_MOVE, CONFIG, HIGH, PERMANENT,
+	  "the spoke runs on another engine: dive does not move a deployed spoke between engines",
+	  "dive spoke clean CODE (then deploy it with --engine NAME), or deploy it where it is placed"),
 
 	/* 13xx Keycloak, MongoDB and federation */
 	ROW(FEDERATION_SETUP, FEDERATION, HIGH, RECOVERABLE,

@@ -288,6 +288,7 @@ static const struct settings_env env_rows[] = {
 	{ "DIVE_KEYCLOAK_DIST", DIR_MAX, "the Keycloak distribution copied into dive/keycloak:local" },
 	{ "DIVE_JAVA_HOME", DIR_MAX, "the Java runtime copied into dive/keycloak:local" },
 	{ "DIVE_FEDERATION_STORE_URL", URL_MAX, "the MongoDB federation store, default the hub's" },
+	{ "DIVE_HUB_URL", URL_MAX, "the hub's backend as spokes reach it (--hub-url; hub_url of instance.yml)" },
 };
 
 size_t settings_env_count(void)

@@ -44,8 +44,8 @@ const char *apply_image(const struct apply *a, int i)
 {
 	const char *img = a->compose->services[i].image, *local;
 
-	if (!img)
-		return NULL;
+	if (!img || a->images_as_written)
+		return img;
 	local = images_map(img);
 	return local ? local : img;
 }

@@ -81,6 +81,17 @@ int deploy_run(struct store *s, const struct deploy_opts *o, struct deploy_repor
 		po.rollback = 0; /* a check changes nothing: there is nothing to undo */
 	}
 	rc = pipeline_run(s, &po, &out->pipeline);
+	/* the instance configuration this run read; applied by a deploy that succeeded */
+	if (o->instance && !o->dry_run && out->pipeline.run_id > 0) {
+		struct dive_error_saved e;
+
+		dive_error_save(&e);
+		if (state_config_record(s, out->pipeline.run_id, o->country->code, o->instance->hash,
+					rc == 0 && strcmp(po.mode, "verify")) < 0 && !out->pipeline.warning[0])
+			snprintf(out->pipeline.warning, sizeof(out->pipeline.warning),
+				 "configuration hash not recorded: %.120s", dive_error_last());
+		dive_error_restore(&e);
+	}
 	deploy_ctx_close(&d);
 	return rc;
 }
@@ -161,14 +172,25 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 	struct state_change chg = { 0 };
 	struct docker *dk = NULL;
 	struct guard_hook guard;
-	char project[64], breaker[BREAKER_NAME_MAX + 1];
+	char breaker[BREAKER_NAME_MAX + 1];
+	char project[64], engine[ENGINE_NAME_MAX + 1] = ENGINE_LOCAL;
 	long long v = 0;
 	int rc;
 
 	*removed = NULL;
 	deploy_project(project, sizeof(project), kind, c);
-	engines_breaker_name(breaker, NULL);
-	if ((rc = docker_open(&dk, docker_host, NULL)) == 0)
+	/* where the spoke is placed (issue 18): its containers are on that engine */
+	if (kind == STACK_SPOKE && s && s->ready) {
+		int deployed = 0;
+
+		rc = engine_store_placement(s, c->code, engine, &deployed);
+		if (rc == DIVE_ENOTFOUND)
+			dive_error_clear();
+		else if (rc < 0)
+			return rc;
+	}
+	engines_breaker_name(breaker, engine);
+	if ((rc = engines_open(&dk, NULL, s, engine, docker_host)) == 0)
 		guard_docker_install(dk, &guard, s, NULL, breaker);
 	if (rc < 0 || (rc = docker_negotiate(dk)) < 0) {
 		docker_close(dk);
@@ -194,8 +216,16 @@ int deploy_down(struct store *s, const struct deploy_down_env *env, enum stack_k
 		st.version = v;
 	}
 	rc = apply_down(dk, project, clean, 0, removed);
-	if (rc == 0 && clean && kind == STACK_SPOKE && *removed)
-		withdraw(s, dk, env, c, actor, *removed);
+	if (rc == 0 && clean && kind == STACK_SPOKE && *removed) {
+		struct docker *hub_dk = NULL;
+
+		/* the hub (and its federation store) is on the local engine */
+		if (strcmp(engine, ENGINE_LOCAL) && docker_open(&hub_dk, docker_host, NULL) == 0 && docker_negotiate(hub_dk) == 0)
+			withdraw(s, hub_dk, env, c, actor, *removed);
+		else
+			withdraw(s, dk, env, c, actor, *removed);
+		docker_close(hub_dk);
+	}
 	chg.from = DIVE_STATE_CLEANUP;
 	chg.version = st.version;
 	chg.to = rc == 0 ? (clean ? DIVE_STATE_UNKNOWN : DIVE_STATE_STOPPED) : DIVE_STATE_FAILED;

@@ -1,4 +1,5 @@
 /* deploy_ctx.c - one deploy's context: the clients it opened and the stack loaded for one instance (see deploy_priv.h). */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,11 +43,16 @@ int deploy_load(struct deploy *d, int real)
 	d->env.flags = real ? 0 : INTERP_PLACEHOLDERS;
 	rc = compose_load(&d->compose, path, &d->env);
 	free(path);
+	/* what the operator set for this instance (instance.yml), before the graph reads the stack */
+	if (rc == 0 && d->o->instance)
+		rc = instance_apply(d->compose, &d->o->instance->file);
 	if (rc == 0)
 		rc = graph_build(&d->graph, d->compose, NULL);
 	if (rc == 0)
 		rc = apply_init(&d->apply, d->docker, d->compose, d->project, d->o->country->code,
 				d->p ? pipeline_run_id(d->p) : 0);
+	if (rc == 0 && d->o->instance)
+		d->apply.images_as_written = !strcmp(d->o->instance->value[IK_IMAGES_PROFILE], "real");
 	d->compose_real = real && rc == 0;
 	return rc;
 }
@@ -203,6 +209,69 @@ struct deploy *deploy_enter(struct pipeline *p, void *user)
 	return d;
 }
 
+/* "tcp://HOST:PORT" -> HOST ("[::1]" -> "::1"); the local engine's ports are on DIVE_PORTS_BIND. */
+static void host_of(char *out, size_t n, const char *url)
+{
+	const char *h = url + 6, *end;
+
+	if (strncmp(url, "tcp://", 6)) {
+		snprintf(out, n, "%s", DIVE_PORTS_BIND);
+		return;
+	}
+	if (*h == '[') {
+		end = strchr(++h, ']');
+	} else {
+		end = strrchr(h, ':');
+	}
+	snprintf(out, n, "%.*s", end ? (int)(end - h) : (int)strlen(h), h);
+}
+
+/*
+ * The engine of the instance: where it is placed (dive.instances.engine),
+ * unless engine of instance.yml or --engine names one; a deployed spoke is
+ * never moved to another engine by a deploy (refused: ERRC_ENGINE_MOVE).
+ */
+static int pick_engine(struct deploy *d, const struct deploy_opts *o, struct store *s)
+{
+	const struct instcfg *ic = o->instance;
+	char placed[ENGINE_NAME_MAX + 1] = "";
+	int deployed = 0, asked = ic && ic->source[IK_ENGINE] != INSTCFG_DEFAULT, rc;
+
+	snprintf(d->engine, sizeof(d->engine), "%s", ic ? ic->value[IK_ENGINE] : ENGINE_LOCAL);
+	if (o->kind != STACK_SPOKE || !s || !s->ready)
+		return 0;
+	rc = engine_store_placement(s, o->country->code, placed, &deployed);
+	if (rc == DIVE_ENOTFOUND) {
+		dive_error_clear();
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!asked) {
+		snprintf(d->engine, sizeof(d->engine), "%s", placed);
+		return 0;
+	}
+	if (deployed && strcmp(placed, d->engine)) {
+		char where[PATH_MAX + 64];
+
+		instcfg_source_text(where, sizeof(where), ic, IK_ENGINE);
+		return dive_error_setc(DIVE_ECONFLICT, ERRC_ENGINE_MOVE,
+				       "spoke '%s' is placed on engine '%s'; %s asks for '%s' and dive does not move a "
+				       "deployed spoke ('dive spoke clean %s' first)",
+				       o->country->code, placed, where, d->engine, o->country->code);
+	}
+	return 0;
+}
+
+int deploy_local_docker(struct deploy *d, struct docker **out)
+{
+	int rc = docker_open(out, d->o->docker_host, NULL);
+
+	if (rc == 0 && (rc = docker_negotiate(*out)) < 0)
+		dive_error_set_code(ERRC_DOCKER_UNREACHABLE);
+	return rc;
+}
+
 int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store *s)
 {
 	int rc;
@@ -223,18 +292,30 @@ int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store 
 	country_lower(d->code_lower, o->country);
 	if ((rc = ports_for(&d->ports, o->country)) < 0)
 		return rc;
-	if ((rc = docker_open(&d->docker, o->docker_host, NULL)) < 0)
+	if ((rc = pick_engine(d, o, s)) < 0)
 		return rc;
+	if ((rc = engines_open(&d->docker, &d->engine_row, s, d->engine, o->docker_host)) < 0)
+		return rc;
+	d->engine_remote = strcmp(d->engine, ENGINE_LOCAL) != 0;
+	if (d->engine_remote)
+		host_of(d->engine_host, sizeof(d->engine_host), d->engine_row.url);
+	else
+		snprintf(d->engine_host, sizeof(d->engine_host), "%s", DIVE_PORTS_BIND);
 	{
 		char breaker[BREAKER_NAME_MAX + 1];
 
-		engines_breaker_name(breaker, NULL);
+		engines_breaker_name(breaker, d->engine_remote ? d->engine : NULL);
 		guard_docker_install(d->docker, &d->docker_guard, s, &d->store_mu, breaker);
 	}
 	if ((rc = guard_secrets_open(&d->secrets, o->secrets_spec, o->instances_dir, s)) < 0)
 		return rc;
 	if ((rc = stack_env_for(&d->stack_env, o->country)) < 0)
 		return rc;
+	stack_env_set(&d->stack_env, "DIVE_ENGINE_ADDR", d->engine_host);
+	if (o->instance) {
+		stack_env_set(&d->stack_env, "DIVE_INSTANCE_NAME", o->instance->value[IK_DISPLAY_NAME]);
+		stack_env_set(&d->stack_env, "HUB_URL", o->instance->value[IK_HUB_URL]);
+	}
 	interp_env_table(&d->env, &d->secret_vars, &d->stack_env);
 	return 0;
 }

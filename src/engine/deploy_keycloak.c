@@ -36,12 +36,14 @@ int deploy_keycloak_open(struct deploy *d, struct kc **out)
 	struct guard_ops gops;
 	struct guard_call call = { 0 };
 	struct kc_login_arg arg;
-	char url[64], breaker[32];
+	char url[128], breaker[32];
 	const char *pw = NULL;
 	int secret = 0, rc;
 
 	*out = NULL;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", d->ports.keycloak_http);
+	/* the engine's address: 127.0.0.1 for the local one (issue 18: no loopback assumption) */
+	snprintf(url, sizeof(url), "http://%s%s%s:%d", strchr(d->engine_host, ':') ? "[" : "", d->engine_host,
+		 strchr(d->engine_host, ':') ? "]" : "", d->ports.keycloak_http);
 	if (interp_lookup(&d->env, "KEYCLOAK_ADMIN_PASSWORD", &pw, &secret) != 1 || !pw) {
 		dive_error_set(DIVE_EUSAGE, "secret 'KEYCLOAK_ADMIN_PASSWORD' of '%s' is not set", d->o->country->code);
 		dive_error_set_code(ERRC_SECRET_MISSING);
@@ -215,6 +217,10 @@ int deploy_fedsync_open(struct deploy *d, struct fedsync **out)
 	fo.secrets_spec = d->o->secrets_spec;
 	fo.actor = d->o->actor;
 	fo.lock_wait_ms = d->o->lock_wait_ms > 0 ? d->o->lock_wait_ms : 30000;
+	if (d->o->instance) {
+		fo.display_name = d->o->instance->value[IK_DISPLAY_NAME];
+		fo.scopes = d->o->instance->value[IK_SCOPES];
+	}
 	return fedsync_open(out, &fo);
 }
 
@@ -235,6 +241,15 @@ static int do_federate(struct pipeline *p, void *arg, cJSON **detail)
 	memset(&rep, 0, sizeof(rep));
 	if ((rc = fedsync_policy(&pol)) < 0 || (rc = deploy_fedsync_open(ks->d, &fs)) < 0)
 		goto out;
+	/* federation.approval of instance.yml decides for this spoke, unless it defers to the hub's policy */
+	if (ks->d->o->instance && strcmp(ks->d->o->instance->value[IK_APPROVAL], "hub")) {
+		const struct instcfg *ic = ks->d->o->instance;
+		char where[sizeof(pol.source)];
+
+		pol.auto_approve = !strcmp(ic->value[IK_APPROVAL], "auto");
+		instcfg_source_text(where, sizeof(where), ic, IK_APPROVAL);
+		snprintf(pol.source, sizeof(pol.source), "%.200s (federation.approval)", where);
+	}
 	rc = fedsync_federate(fs, &rep, ks->d->o->country, FEDSYNC_LOCKED, &pol);
 	if (rc < 0) {
 		if (!dive_error_last_code())

@@ -28,6 +28,7 @@
 #include "dive/keycloak.h"
 #include "dive/pipeline.h"
 #include "dive/ports.h"
+#include "dive/engine_store.h"
 #include "dive/secrets.h"
 
 #define KC_ADMIN_USER "admin"
@@ -54,6 +55,11 @@ struct deploy {
 	int restarted[COMPOSE_SERVICES_MAX];
 	int generate_secrets;        /* deploy: create missing secrets; up: an initialised instance, read only */
 	struct deploy_report *report;
+	/* the engine the instance runs on (issue 18): placed, or asked for by engine of instance.yml / --engine */
+	char engine[ENGINE_NAME_MAX + 1];   /* "local" or a row of dive.engines */
+	char engine_host[64];               /* its address: where the published ports and probes are */
+	int engine_remote;
+	struct engine_row engine_row;
 };
 
 /* deploy_ctx.c */
@@ -63,6 +69,8 @@ void deploy_ctx_close(struct deploy *d);
 int deploy_load(struct deploy *d, int real);
 /* Every secret the stack declares, from the provider; generated when asked (names into generated). */
 int deploy_load_secrets(struct deploy *d, int generate, cJSON *generated);
+/* A docker client on the local engine (the hub's), for a spoke on a remote one; close it. */
+int deploy_local_docker(struct deploy *d, struct docker **out);
 /* The deploy a phase runs for, bound to the pipeline it runs in. */
 struct deploy *deploy_enter(struct pipeline *p, void *user);
 

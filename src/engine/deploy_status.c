@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "deploy_priv.h"
+#include "dive/engines.h"
+#include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/state.h"
 
@@ -25,8 +27,29 @@ int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind
 	o.instances_dir = ".";
 	o.secrets_spec = "env";
 	rc = deploy_ctx_open(&d, &o, s);
+	/* a remote engine through its breaker (docker:<name>): one that is down opens it */
 	if (rc == 0)
-		rc = docker_negotiate(d.docker);
+		rc = d.engine_remote && s && s->ready ? engines_connect(d.docker, s, d.engine, NULL)
+						   : docker_negotiate(d.docker);
+	if (rc < 0 && d.engine_remote &&
+	    (rc == DIVE_ECIRCUIT || dive_error_last_code() == ERRC_DOCKER_UNREACHABLE || rc == DIVE_EUNAVAIL)) {
+		/* not absent, not healthy: unreachable, with the engine named (the audit treats it as unknown) */
+		cJSON_AddStringToObject(doc, "code", c->code);
+		cJSON_AddStringToObject(doc, "name", c->name);
+		cJSON_AddStringToObject(doc, "project", d.project);
+		cJSON_AddStringToObject(doc, "engine", d.engine);
+		if (s && s->ready && state_get(s, &st, c->code) == 0)
+			cJSON_AddStringToObject(doc, "state", dive_state_name(st.state));
+		cJSON_AddStringToObject(doc, "health", "unreachable");
+		cJSON_AddStringToObject(doc, "error", dive_error_last());
+		cJSON_AddArrayToObject(doc, "services");
+		cJSON_AddBoolToObject(doc, "healthy", 0);
+		dive_error_clear();
+		*out = doc;
+		doc = NULL;
+		rc = 0;
+		goto out;
+	}
 	if (rc == 0)
 		rc = deploy_load(&d, 0);
 	if (rc == 0)
@@ -36,6 +59,7 @@ int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind
 	cJSON_AddStringToObject(doc, "code", c->code);
 	cJSON_AddStringToObject(doc, "name", c->name);
 	cJSON_AddStringToObject(doc, "project", d.project);
+	cJSON_AddStringToObject(doc, "engine", d.engine);
 	if (s && s->ready && state_get(s, &st, c->code) == 0) {
 		cJSON_AddStringToObject(doc, "state", dive_state_name(st.state));
 		cJSON_AddNumberToObject(doc, "version", (double)st.version);

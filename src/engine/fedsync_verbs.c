@@ -125,7 +125,9 @@ int fedsync_register(struct fedsync *fs, struct fedsync_report *out, const struc
 	struct fed_registration reg;
 	struct dive_ports p;
 	struct addr kc;
-	char base[64], api[64];
+	char base[64], api[64], scopes[1100], *save = NULL, *tok;
+	const char *scopev[33];
+	size_t ns = 0;
 	struct call call;
 	int rc;
 
@@ -137,7 +139,14 @@ int fedsync_register(struct fedsync *fs, struct fedsync_report *out, const struc
 	snprintf(api, sizeof(api), "http://%s:%d", PUBLIC_HOST, p.backend);
 	memset(&reg, 0, sizeof(reg));
 	reg.code = c->code;
-	reg.name = c->name;
+	reg.name = fs->o.display_name ? fs->o.display_name : c->name;
+	if (fs->o.scopes) {
+		snprintf(scopes, sizeof(scopes), "%s", fs->o.scopes);
+		for (tok = strtok_r(scopes, ",", &save); tok && ns < 32; tok = strtok_r(NULL, ",", &save))
+			scopev[ns++] = tok;
+		scopev[ns] = NULL;
+		reg.scopes = scopev;
+	}
 	reg.base_url = base;
 	reg.api_url = api;
 	reg.idp_url = kc.internal;

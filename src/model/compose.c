@@ -372,7 +372,7 @@ static int yaml_problem(struct loader *L, const yaml_parser_t *y, const unsigned
 }
 
 /* First pass: depth and the number of documents, without building anything. */
-static int precheck(struct loader *L, const unsigned char *text, size_t len)
+static int precheck(struct loader *L, const unsigned char *text, size_t len, int *docs_out)
 {
 	yaml_parser_t y;
 	yaml_event_t ev;
@@ -409,8 +409,7 @@ static int precheck(struct loader *L, const unsigned char *text, size_t len)
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&y);
-	if (rc == 0 && docs == 0)
-		rc = cl_fail_at(L, 1, "the stack file is empty");
+	*docs_out = docs;
 	return rc;
 }
 
@@ -431,11 +430,45 @@ static char *dir_of(const char *path)
 	return dir;
 }
 
+int cl_load_document(struct loader *L, const char *text, size_t len, size_t max, int empty_ok, yaml_node_t **root)
+{
+	yaml_parser_t y;
+	int rc, docs = 0;
+
+	*root = NULL;
+	if (len > max) {
+		rc = dive_error_set(DIVE_ETOOBIG, "%s: larger than %zu bytes", L->path, max);
+		dive_error_set_code(ERRC_COMPOSE_PARSE);
+		return rc;
+	}
+	if (memchr(text, '\0', len))
+		return cl_fail_at(L, 1, "the file contains a NUL byte");
+	if ((rc = precheck(L, (const unsigned char *)text, len, &docs)) < 0)
+		return rc;
+	if (docs == 0) {
+		if (empty_ok)
+			return 0;
+		return cl_fail_at(L, 1, "the stack file is empty");
+	}
+	yaml_parser_initialize(&y);
+	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&y, &L->doc)) {
+		rc = yaml_problem(L, &y, (const unsigned char *)text, len);
+		yaml_parser_delete(&y);
+		return rc;
+	}
+	yaml_parser_delete(&y);
+	L->have_doc = 1;
+	*root = yaml_document_get_root_node(&L->doc);
+	if (!*root && !empty_ok)
+		return cl_fail_at(L, 1, "the stack file is empty");
+	return 0;
+}
+
 int compose_load_string(struct compose **out, const char *name, const char *text, size_t len,
 			const struct interp_env *env)
 {
 	struct loader L;
-	yaml_parser_t y;
 	yaml_node_t *root;
 	int rc;
 
@@ -450,31 +483,8 @@ int compose_load_string(struct compose **out, const char *name, const char *text
 	L.env.data = &L;
 	L.env.flags = env ? env->flags : 0;
 
-	if (len > COMPOSE_FILE_MAX) {
-		rc = dive_error_set(DIVE_ETOOBIG, "%s: larger than %d bytes", name, COMPOSE_FILE_MAX);
-		dive_error_set_code(ERRC_COMPOSE_PARSE);
+	if ((rc = cl_load_document(&L, text, len, COMPOSE_FILE_MAX, 0, &root)) < 0)
 		goto out;
-	}
-	if (memchr(text, '\0', len)) {
-		rc = cl_fail_at(&L, 1, "the file contains a NUL byte");
-		goto out;
-	}
-	if ((rc = precheck(&L, (const unsigned char *)text, len)) < 0)
-		goto out;
-	yaml_parser_initialize(&y);
-	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&y, &L.doc)) {
-		rc = yaml_problem(&L, &y, (const unsigned char *)text, len);
-		yaml_parser_delete(&y);
-		goto out;
-	}
-	yaml_parser_delete(&y);
-	L.have_doc = 1;
-	root = yaml_document_get_root_node(&L.doc);
-	if (!root) {
-		rc = cl_fail_at(&L, 1, "the stack file is empty");
-		goto out;
-	}
 	if ((rc = cl_merge_keys(&L)) == 0)
 		rc = parse_root(&L, root);
 out:

@@ -17,6 +17,7 @@
  *   compose_host.c     what a service asks of the host: resources, logging,
  *                      ulimits, capabilities, sysctls
  *   compose_hash.c     compose_config_hash()
+ *   instance.c         the instance file (instance.h), read with the same reader
  *
  * Merge keys ('<<') are resolved in the document before it is read
  * (cl_merge_keys), so every reader sees plain maps.
@@ -90,6 +91,14 @@ int cl_raw_text(struct loader *L, const yaml_node_t *n, const char *what, const 
 /* A map of at most COMPOSE_ITEMS_MAX pairs with distinct, non-empty, bounded keys. */
 int cl_check_map(struct loader *L, const yaml_node_t *n, const char *what);
 int cl_check_seq(struct loader *L, const yaml_node_t *n, const char *what);
+
+/*
+ * The document of text in L->doc (at most max bytes, no NUL, one document,
+ * COMPOSE_DEPTH_MAX levels): 0 and its root, or the error with its place.
+ * An empty document (nothing, or only comments) is an error unless
+ * empty_ok (then *root is NULL).  The caller deletes L->doc when L->have_doc.
+ */
+int cl_load_document(struct loader *L, const char *text, size_t len, size_t max, int empty_ok, yaml_node_t **root);
 
 /* Merge keys ('<<') resolved in the whole document, before it is read (compose_merge.c). */
 int cl_merge_keys(struct loader *L);

@@ -71,6 +71,7 @@ int stack_env_for(struct interp_env *out, const struct dive_country *c)
 	interp_table_set(&d->vars, "DIVE_CODE", c->code, 0);
 	interp_table_set(&d->vars, "DIVE_CODE_LOWER", lower, 0);
 	interp_table_set(&d->vars, "DIVE_INSTANCE_NAME", c->name, 0);
+	interp_table_set(&d->vars, "DIVE_ENGINE_ADDR", DIVE_PORTS_BIND, 0);
 	if (c->kind == DIVE_COUNTRY_HUB)
 		interp_table_set(&d->vars, "DIVE_PROJECT", "dive-hub", 0);
 	else {
@@ -92,6 +93,14 @@ int stack_env_for(struct interp_env *out, const struct dive_country *c)
 	interp_env_process(&d->process);
 	interp_env_table(out, &d->vars, &d->process);
 	return 0;
+}
+
+void stack_env_set(struct interp_env *env, const char *name, const char *value)
+{
+	struct stack_env_data *d = env->data;
+
+	if (d)
+		interp_table_set(&d->vars, name, value, 0);
 }
 
 void stack_env_release(struct interp_env *env)

@@ -112,6 +112,8 @@ declare -A base=(
 	["spoke ports"]="spoke ports DEU"
 	["spoke clean"]="spoke clean DEU --yes"
 	["spoke list-countries"]="spoke list-countries"
+	["spoke init"]="spoke init DEU"
+	["spoke config"]="spoke config DEU"
 	["federation register"]="federation register DEU"
 	["federation unregister"]="federation unregister DEU --yes"
 	["federation approve"]="federation approve DEU"
@@ -238,6 +240,23 @@ for v in "spoke deploy" "spoke up" "spoke down" "spoke clean" "federation regist
 	bad "spoke code" "${g[@]}" "${b[@]}" XYZ
 	bad "spoke code" "${g[@]}" "${b[@]}" USA
 done
+# the instance file: keys and values of spoke init, the file of every spoke verb (issue 21)
+bad "init key" "${g[@]}" spoke init DEU nosuch=1
+bad "init key" "${g[@]}" spoke init DEU display_name
+bad "init value" "${g[@]}" spoke init DEU federation.trust_level=total
+bad "init secret" "${g[@]}" spoke init DEU hub_url=http://admin:S3cretPw@hub:4000
+bad "init engine" "${g[@]}" spoke init DEU --engine B_ad
+bad "init twice" "${g[@]}" spoke init DEU --hub-url http://a:1 hub_url=http://b:1
+bad "hub url" "${g[@]}" spoke deploy DEU --hub-url ftp://hub
+bad "hub url" "${g[@]}" spoke config DEU --hub-url http://u:S3cretPw@hub:1
+DIVE_HUB_URL='http://u:S3cretPw@hub:1' bad "DIVE_HUB_URL" "${g[@]}" spoke deploy DEU
+bad "config" "${g[@]}" spoke config
+for v in "spoke init" "spoke config"; do
+	read -ra b <<<"$v"
+	bad "spoke code" "${g[@]}" "${b[@]}" XYZ
+	bad "spoke code" "${g[@]}" "${b[@]}" USA
+done
+
 for v in "state show" "state history" "lock status" "lock release --force" "errors recent"; do
 	read -ra b <<<"$v"
 	bad "code" "${g[@]}" "${b[@]:0:2}" XYZ "${b[@]:2}"

@@ -908,7 +908,7 @@ static void docker__build_stream_with_an_error_line_returns_the_engine_message(v
 	assert_string_equal(c->fake.method, "POST");
 	assert_string_equal(c->fake.content_type, "application/x-tar");
 	assert_int_equal(c->fake.body_len, sizeof(context));
-	assert_string_equal(c->fake.url, "http://localhost/v1.41/build?t=dive%2Ffixture-fail%3A3586&rm=1&forcerm=1"
+	assert_string_equal(c->fake.url, "http://localhost/v1.41/build?t=dive%2Ffixture-fail%3A3586&rm=1&forcerm=1&networkmode=none"
 			    "&labels=%7B%22dive.test%22%3A%22fixture-3586%22%7D");
 	assert_non_null(strstr(dive_buf_str(&out), "Step 2/3 : RUN echo building && false"));
 	assert_non_null(strstr(dive_buf_str(&out), "\nbuilding\n"));
