@@ -246,17 +246,7 @@ static int attempt_once(void *arg, long *http_status, int *code)
 	return rc;
 }
 
-int docker_op_run(struct docker *d, cJSON **out, const struct docker_op *op)
-{
-	struct attempt a = { d, out, op, 0, 0 };
-	long status;
-	int code = 0;
-
-	if (!d->guard.run)
-		return attempt_once(&a, &status, &code);
-	return d->guard.run(d->guard.data, attempt_once, &a);
-}
-
+/* One call, through the guard when there is one; *unseen: a retry followed an attempt lost in transport. */
 static int op_run_unseen(struct docker *d, cJSON **out, const struct docker_op *op, int *unseen)
 {
 	struct attempt a = { d, out, op, 0, 0 };
@@ -266,6 +256,13 @@ static int op_run_unseen(struct docker *d, cJSON **out, const struct docker_op *
 	rc = d->guard.run ? d->guard.run(d->guard.data, attempt_once, &a) : attempt_once(&a, &status, &code);
 	*unseen = a.attempts > 1 && a.transport_failed;
 	return rc;
+}
+
+int docker_op_run(struct docker *d, cJSON **out, const struct docker_op *op)
+{
+	int unseen;
+
+	return op_run_unseen(d, out, op, &unseen);
 }
 
 int docker_call(struct docker *d, cJSON **out, const char *method, const char *path, const cJSON *body)

@@ -345,27 +345,25 @@ static int check_phase(const char *value)
 
 static const char *const rollback_choices[] = { "auto", "none", NULL };
 
+/* The options of every deploy (hub and spoke). */
+#define DEPLOY_OPTS                                                                                                    \
+	{ .name = "resume", .type = DIVE_OPT_BOOL, .help = "continue an interrupted run, skipping steps already done" }, \
+	{ .name = "from-phase", .type = DIVE_OPT_STRING, .arg = "PHASE", .check = check_phase,                           \
+	  .help = "start at PHASE (preflight, initialization, deployment, configuration, verification)" },             \
+	{ .name = "rollback", .type = DIVE_OPT_STRING, .arg = "auto|none", .choices = rollback_choices,                  \
+	  .help = "on failure, roll back to the last good checkpoint (default auto)" },                                 \
+	{ .name = "parallel", .type = DIVE_OPT_INT, .arg = "N", .help = "start at most N services at once",              \
+	  .min = 1, .max = 64 }
+
 const struct dive_opt cmd_stack_deploy_opts[] = {
-	{ .name = "resume", .type = DIVE_OPT_BOOL, .help = "continue an interrupted run, skipping steps already done" },
-	{ .name = "from-phase", .type = DIVE_OPT_STRING, .arg = "PHASE", .check = check_phase,
-	  .help = "start at PHASE (preflight, initialization, deployment, configuration, verification)" },
-	{ .name = "rollback", .type = DIVE_OPT_STRING, .arg = "auto|none", .choices = rollback_choices,
-	  .help = "on failure, roll back to the last good checkpoint (default auto)" },
-	{ .name = "parallel", .type = DIVE_OPT_INT, .arg = "N", .help = "start at most N services at once",
-	  .min = 1, .max = 64 },
+	DEPLOY_OPTS,
 	DIVE_OPT_LOCK_WAIT,
 	DIVE_OPT_END,
 };
 
 /* A spoke's deploy: the same, and the instance keys a flag may set (instance.h). */
 const struct dive_opt cmd_spoke_deploy_opts[] = {
-	{ .name = "resume", .type = DIVE_OPT_BOOL, .help = "continue an interrupted run, skipping steps already done" },
-	{ .name = "from-phase", .type = DIVE_OPT_STRING, .arg = "PHASE", .check = check_phase,
-	  .help = "start at PHASE (preflight, initialization, deployment, configuration, verification)" },
-	{ .name = "rollback", .type = DIVE_OPT_STRING, .arg = "auto|none", .choices = rollback_choices,
-	  .help = "on failure, roll back to the last good checkpoint (default auto)" },
-	{ .name = "parallel", .type = DIVE_OPT_INT, .arg = "N", .help = "start at most N services at once",
-	  .min = 1, .max = 64 },
+	DEPLOY_OPTS,
 	DIVE_OPT_ENGINE,
 	DIVE_OPT_HUB_URL,
 	DIVE_OPT_LOCK_WAIT,
