@@ -140,8 +140,15 @@ int instcfg_load(struct instcfg *out, const char *instances_dir, const struct di
 
 	memset(out, 0, sizeof(*out));
 	out->country = c;
-	if ((rc = spoke_stack(&spoke, c)) < 0)
-		return rc;
+	/*
+	 * The stack names the services and secrets the file is checked against.
+	 * A stack that does not load is the run's to refuse and record (its
+	 * preflight loads it again): the file is then checked without them.
+	 */
+	if (spoke_stack(&spoke, c) < 0) {
+		dive_error_clear();
+		spoke = NULL;
+	}
 	rc = instance_file_load(&out->file, instances_dir, c, spoke);
 	compose_free(spoke);
 	if (rc < 0)
