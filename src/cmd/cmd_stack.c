@@ -64,6 +64,9 @@ static int exit_for(int rc, const struct pipeline_result *r)
 		return DIVE_EXIT_OK;
 	if (rc == DIVE_EUNHEALTHY || rc == DIVE_ETIMEOUT)
 		return DIVE_EXIT_FAILURE;
+	/* a run that lost its lock stops its other steps as a signal would; it is still a lost lock (exit-codes.md) */
+	if (r->error_code == ERRC_LOCK_LOST)
+		return DIVE_EXIT_LOCKED;
 	return dive_exit_from_err(rc);
 }
 

@@ -182,15 +182,20 @@ static void add_step_result(struct pipeline *p, const char *service, const char 
  * Before every side effect: the run goes on only while its lock's session
  * lives (DESIGN §3).  Once lost, it stays lost: nothing more is changed.
  */
+static int lock_lost_error(const struct pipeline *p)
+{
+	dive_error_set(DIVE_ELOCKED, "the instance lock of '%s' was lost (its database session ended): the run "
+				     "stopped before any further change", p->o->code);
+	dive_error_set_code(ERRC_LOCK_LOST);
+	return DIVE_ELOCKED;
+}
+
 static int check_lock(struct pipeline *p)
 {
 	if (!p->lock_lost && (!p->lock || p->rs.lock_check(p->rs.data, p->lock) == 0))
 		return 0;
 	p->lock_lost = 1;
-	dive_error_set(DIVE_ELOCKED, "the instance lock of '%s' was lost (its database session ended): the run "
-				     "stopped before any further change", p->o->code);
-	dive_error_set_code(ERRC_LOCK_LOST);
-	return DIVE_ELOCKED;
+	return lock_lost_error(p);
 }
 
 /* The run's recorded errors against the severity thresholds (errcodes.h). */
@@ -601,8 +606,11 @@ static int end_failed(struct pipeline *p, int err)
 	struct dive_error_saved e;
 	int undo_failures = 0;
 
+	/* what a lost lock stopped (a wait that saw the flag) reports the loss, not its own cancellation */
+	if (p->lock_lost && dive_error_last_code() != ERRC_LOCK_LOST)
+		err = lock_lost_error(p);
 	dive_error_save(&e);
-	if (err == DIVE_EINTR || stop_requested) {
+	if (!p->lock_lost && (err == DIVE_EINTR || stop_requested)) {
 		err = e.err = DIVE_EINTR;
 		if (!e.code)
 			e.code = ERRC_CANCELLED;
