@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # t0001: the generated help, suggestions, arity and honest refusals.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 run --help

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # t0002: the country table and the port scheme through the real binary.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 # expect_py EXPR: a Python expression over the JSON document `d` on stdout is true.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # t0003: the error taxonomy on the command line: list, explain, doc.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 run errors list --json

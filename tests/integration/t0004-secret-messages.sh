@@ -2,6 +2,7 @@
 # t0004: a password in the state store URL never reaches a message: libpq's
 # own parse error quotes the URI (now a usage error, exit 2, with no libpq
 # text), and a connection failure is scrubbed of the password libpq was given.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 SECRET=S3CRETzz-$$

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t0010: db migrate, state show/history, lock hold/status/release through the
 # real binary against the real PostgreSQL; bad codes touch nothing.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 new_state_db t0010
 

@@ -18,6 +18,7 @@
 #
 # Each row must exit 2 with a "dive: ..." line and print nothing on stdout
 # (with --json: the refusal document).
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d)

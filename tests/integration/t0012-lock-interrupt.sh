@@ -3,6 +3,7 @@
 # any verb under --lock-wait); lock hold --dry-run takes nothing; a lock
 # message cannot carry an escape sequence to the operator who finds it; a
 # lost write to stdout is a failure.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 new_state_db t0012
 set -m # background jobs get SIGINT like a terminal's foreground job would

@@ -3,6 +3,7 @@
 # the real PostgreSQL.  What one process changes, the next one sees; forced
 # open survives restarts; --dry-run and bad names change nothing; errors
 # recent lists what runs recorded, newest first, with their remediation.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 new_state_db t0020
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t0030: `dive graph` through the real binary: the hub and spoke stack files,
 # any compose file, cycles and bad codes exit 2, and nothing is created.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 SRC=${DIVE_SOURCE_DIR:?DIVE_SOURCE_DIR must name the source tree}

@@ -10,6 +10,7 @@
 # of them as the spoke stack of a deploy (a private state database, an image
 # that does not exist, so nothing could start even if the file loaded): the
 # recorded error in dive.errors does not hold the secret either.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 SECRET=Hunter2-TopSecret

@@ -15,6 +15,7 @@
 #
 # The checker is first run on a document of made-up references, which must
 # all be reported: this test can fail.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 ROOT=${DIVE_SOURCE_DIR:?DIVE_SOURCE_DIR must name the source tree}
 

@@ -11,6 +11,7 @@
 #    with FILE:LINE from spoke config and from spoke deploy/up/verify,
 #    before the state store or the engine is contacted, nothing written;
 #  - spoke config --check lists every bad file and exits 2.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 work=$(mktemp -d)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t0181: spoke init, then spoke deploy uses the values (issue 21), for real:
-# the hub and FRA on the local engine with the local images.
+# FRA on the local engine with the local images, beside the hub (deployed
+# here when an earlier test did not leave it up; idempotent when it did).
 #
 #  - display_name and hub_url reach the containers (INSTANCE_NAME, HUB_URL),
 #    the service overrides too (memory, CPUs, extra environment);
@@ -11,18 +12,19 @@
 #    whose values changed is recreated; the row's hash follows).
 #
 # Deploys a real stack: run it under the stack lock (flock /work/.stack.lock ...).
-# Removes FRA and the hub at the end.
+# Removes FRA, its instance file and its federation registration at the end.
 . "$(dirname "$0")/lib.sh"
 new_state_db t0181
-work=$(mktemp -d)
-export DIVE_INSTANCES_DIR=$work/instances
+export DIVE_INSTANCES_DIR=${DIVE_INSTANCES_DIR:-$DIVE_SOURCE_DIR/instances}
 export MONGOC_DISABLE_SHM=1
 unset DIVE_SECRETS DIVE_HUB_URL
+inst=$DIVE_INSTANCES_DIR/fra/instance.yml
+[ -e "$inst" ] && fail "$inst exists: this test writes it (remove it first)"
 cleanup() {
+	"$DIVE" federation unregister FRA >/dev/null 2>&1 || true
 	"$DIVE" spoke clean FRA --yes >/dev/null 2>&1 || true
-	"$DIVE" hub down --yes >/dev/null 2>&1 || true
-	docker volume ls -q --filter label=dive.project=dive-hub | xargs -r docker volume rm >/dev/null 2>&1 || true
-	rm -rf "$work" "$T_OUT" "$T_ERR"
+	rm -f "$inst"
+	rm -f "$T_OUT" "$T_ERR"
 	psql -qX "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_DB WITH (FORCE)" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -31,10 +33,7 @@ env_of() { docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$1"; }
 host_of() { docker inspect -f "{{.HostConfig.$2}}" "$1"; }
 id_of() { docker inspect -f '{{.Id}}' "$1"; }
 
-# The hub from nothing, with this test's secrets (volumes of an earlier hub hold other passwords).
-"$DIVE" hub down --yes >/dev/null 2>&1 || true
 "$DIVE" spoke clean FRA --yes >/dev/null 2>&1 || true
-docker volume ls -q --filter label=dive.project=dive-hub | xargs -r docker volume rm >/dev/null 2>&1 || true
 run images build
 expect_rc 0
 run hub up
