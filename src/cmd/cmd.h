@@ -62,6 +62,11 @@ void cmd_spoke_flags(const struct dive_inv *inv, const char *flags[IK__COUNT]);
 extern const struct dive_opt cmd_spoke_init_opts[];
 extern const struct dive_opt cmd_spoke_config_opts[];
 
+/* `dive state flow` (cmd_state_flow.c), a row of cmd_state_verbs. */
+int cmd_state_flow(struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_state_flow_validate(const struct dive_ctx *ctx, const struct dive_inv *inv);
+extern const struct dive_opt cmd_state_flow_opts[];
+
 /* `dive images copy` (cmd_images_copy.c), a row of cmd_images_verbs. */
 int cmd_images_copy(struct dive_ctx *ctx, const struct dive_inv *inv);
 

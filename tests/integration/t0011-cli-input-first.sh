@@ -124,6 +124,7 @@ declare -A base=(
 	["federation idps"]="federation idps"
 	["state show"]="state show DEU"
 	["state history"]="state history DEU"
+	["state flow"]="state flow --mermaid"
 	["state import-legacy"]="state import-legacy $work/legacy"
 	["lock status"]="lock status DEU"
 	["lock hold"]="lock hold DEU --for 5"
