@@ -67,6 +67,12 @@ int cmd_state_flow(struct dive_ctx *ctx, const struct dive_inv *inv);
 int cmd_state_flow_validate(const struct dive_ctx *ctx, const struct dive_inv *inv);
 extern const struct dive_opt cmd_state_flow_opts[];
 
+/* `dive hub logs` and `dive spoke logs` (cmd_stack_logs.c), rows of their tables. */
+int cmd_hub_logs(struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_spoke_logs(struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_stack_logs_validate(const struct dive_ctx *ctx, const struct dive_inv *inv);
+extern const struct dive_opt cmd_stack_logs_opts[];
+
 /* `dive images copy` (cmd_images_copy.c), a row of cmd_images_verbs. */
 int cmd_images_copy(struct dive_ctx *ctx, const struct dive_inv *inv);
 
