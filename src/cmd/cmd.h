@@ -21,6 +21,7 @@ extern const struct dive_verb cmd_images_verbs[];
 extern const struct dive_verb cmd_engine_verbs[];
 extern const struct dive_verb cmd_certs_verbs[];
 extern const struct dive_verb cmd_secrets_verbs[];
+extern const struct dive_verb cmd_runs_verbs[];
 extern const struct dive_verb cmd_graph_verb;
 extern const struct dive_verb cmd_version_verb;
 extern const struct dive_verb cmd_help_verb;
