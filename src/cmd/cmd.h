@@ -25,6 +25,7 @@ extern const struct dive_verb cmd_runs_verbs[];
 extern const struct dive_verb cmd_graph_verb;
 extern const struct dive_verb cmd_version_verb;
 extern const struct dive_verb cmd_help_verb;
+extern const struct dive_verb cmd_completion_verb;
 extern const struct dive_verb cmd_serve_verb;
 extern const struct dive_verb cmd_metrics_verb;
 

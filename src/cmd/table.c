@@ -21,5 +21,6 @@ const struct dive_group dive_groups[] = {
 	{ "secrets", "an instance's secrets in the provider (DIVE_SECRETS): list, rotate, import", cmd_secrets_verbs, NULL },
 	{ "version", "print the version of dive and its libraries", NULL, &cmd_version_verb },
 	{ "help", "show help for a command", NULL, &cmd_help_verb },
+	{ "completion", "shell completion generated from these tables (bash, zsh)", NULL, &cmd_completion_verb },
 	{ NULL, NULL, NULL, NULL },
 };

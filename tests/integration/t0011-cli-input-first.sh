@@ -153,6 +153,7 @@ declare -A base=(
 	["secrets import"]="secrets import DEU --from $work/export"
 	["version"]="version"
 	["help"]="help"
+	["completion"]="completion bash"
 )
 
 # Every verb, from the generated help.
