@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t0091: dive spoke logs / dive hub logs on the hub and DEU that t0040 left
 # deployed (tests/CMakeLists.txt runs this before t0070 removes them; it
-# deploys nothing): Keycloak's own lines with the service prefix, every
+# deploys nothing): Compose's labels beside dive's on DEU's keycloak;
+# Keycloak's own lines with the service prefix, every
 # service merged in time order, --json, --since, and --follow streaming a
 # line written into the container until SIGINT, then exit 130.
 . "$(dirname "$0")/lib.sh"
@@ -11,6 +12,14 @@ kc=$(docker ps -q --filter label=dive.project=dive-spoke-deu --filter label=dive
 [ -n "$kc" ] || { echo "FAIL: DEU's keycloak is not running: t0091 reads the stacks t0040 leaves deployed" >&2; exit 1; }
 hub_kc=$(docker ps -q --filter label=dive.project=dive-hub --filter label=dive.service=keycloak)
 [ -n "$hub_kc" ] || { echo "FAIL: the hub's keycloak is not running (t0040 leaves it deployed)" >&2; exit 1; }
+
+# Compose's labels beside dive's on a container of the deployed spoke (for
+# reading with docker compose ls/ps/logs; dive's own labels stay the source)
+lab() { docker inspect -f "{{index .Config.Labels \"$1\"}}" "$kc"; }
+expect_eq "$(lab com.docker.compose.project) $(lab com.docker.compose.service) $(lab com.docker.compose.container-number) $(lab com.docker.compose.oneoff)" \
+	"dive-spoke-deu keycloak 1 False" "compose labels of DEU's keycloak"
+expect_eq "$(lab com.docker.compose.config-hash)" "$(lab dive.config-hash)" "compose config-hash is dive's"
+expect_eq "$(lab dive.project) $(lab dive.service)" "dive-spoke-deu keycloak" "dive's own labels"
 
 # Keycloak's last 20 lines, each after its service, as docker has them
 run spoke logs DEU keycloak --tail 20
