@@ -32,8 +32,7 @@ static int usage(struct dive_ctx *ctx, const struct dive_inv *inv, const char *m
 	return rc;
 }
 
-/* One stack's graph, read as `dive graph hub|spoke CODE` reads it. */
-static int stack_graph(struct graph **g, struct compose **compose, enum stack_kind kind, const char *code)
+int cmd_stack_graph(struct graph **g, struct compose **compose, enum stack_kind kind, const char *code)
 {
 	struct interp_env env;
 	char *path = NULL;
@@ -67,9 +66,9 @@ static int graph_stacks(struct dive_ctx *ctx, const struct dive_inv *inv)
 
 	if (inv->argc != 1 || !dive_opt_given(inv, "mermaid") || ctx->json)
 		return usage(ctx, inv, "'dive graph stacks' takes no code and draws only --mermaid");
-	rc = stack_graph(&hg, &hc, STACK_HUB, "USA");
+	rc = cmd_stack_graph(&hg, &hc, STACK_HUB, "USA");
 	if (rc == 0)
-		rc = stack_graph(&sg, &sc, STACK_SPOKE, "DEU");
+		rc = cmd_stack_graph(&sg, &sc, STACK_SPOKE, "DEU");
 	if (rc < 0) {
 		code = dive_fail(ctx, rc, "%s", dive_error_last());
 		goto out;
