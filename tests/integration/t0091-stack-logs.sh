@@ -78,25 +78,29 @@ expect_err "exclude each other"
 # --follow: a line written into the container shows up, SIGINT ends it with 130
 T_CHECKS=$((T_CHECKS + 1))
 python3 - "$DIVE" "$kc" <<'PY' || fail "spoke logs --follow"
-import os, signal, subprocess, sys, time
+import os, select, signal, subprocess, sys, time
 dive, kc = sys.argv[1], sys.argv[2]
 marker = "t0091-marker-%d" % os.getpid()
 p = subprocess.Popen([dive, "spoke", "logs", "DEU", "keycloak", "--follow", "--tail", "1"],
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-first = p.stdout.readline()
-assert first.startswith("keycloak | "), first
+buf = b""
+def read_for(seconds, want):
+    global buf
+    deadline = time.time() + seconds
+    while time.time() < deadline and want not in buf:
+        r, _, _ = select.select([p.stdout], [], [], 0.2)
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+    return want in buf
+assert read_for(20, b"\n") and buf.startswith(b"keycloak | "), buf[:200]
 subprocess.run(["docker", "exec", kc, "sh", "-c", "echo %s > /proc/1/fd/1" % marker], check=True)
-deadline = time.time() + 20
-seen = False
-os.set_blocking(p.stdout.fileno(), False)
-buf = ""
-while time.time() < deadline and not seen:
-    time.sleep(0.2)
-    chunk = p.stdout.read() or ""
-    buf += chunk
-    seen = ("keycloak | " + marker) in buf
+seen = read_for(20, ("keycloak | " + marker).encode())
 assert seen, "the marker did not appear: %r" % buf[-500:]
+assert buf.count(b"\n") >= 2
 assert p.poll() is None, "--follow ended by itself"
 p.send_signal(signal.SIGINT)
 rc = p.wait(timeout=10)
