@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # t0095: the live view of a deploy in a real terminal (tmux, capture-pane).
 # A spoke (LUX) whose stack file is stand-ins (DIVE_STACKS_DIR): db becomes
-# healthy after 4 s, api waits for it, slow stays "health starting" and
-# never gets healthy (timeout 14 s), so the run fails in deployment and
+# healthy after 4 s, api waits for it, slow stays "health starting" (its
+# start period is longer than its timeout, 14 s), so the run fails in deployment and
 # rolls back, touching nothing of the hub or DEU (it needs the hub t0040
 # leaves up for the spoke preflight; ordered before t0070 in
 # tests/CMakeLists.txt).  The screen, read while it runs, shows each
@@ -32,19 +32,22 @@ x-dive:
   services:
     slow:
       timeout: 14s
+      unhealthy: tolerate
 x-standin: &standin
   image: dive/standin:local
-  healthcheck: {test: ["CMD", "/dive/health"], interval: 1s, timeout: 2s, retries: 2}
 services:
   db:
     <<: *standin
     environment: {STARTUP_DELAY_MS: "4000"}
+    healthcheck: {test: ["CMD", "/dive/health"], interval: 1s, timeout: 2s, retries: 2, start_period: 20s}
   api:
     <<: *standin
     depends_on: {db: {condition: service_healthy}}
+    healthcheck: {test: ["CMD", "/dive/health"], interval: 1s, timeout: 2s, retries: 2, start_period: 20s}
   slow:
     <<: *standin
     environment: {HEALTH: fail}
+    healthcheck: {test: ["CMD", "/dive/health"], interval: 1s, timeout: 2s, retries: 2, start_period: 60s}
 YML
 cp "$DIVE_SOURCE_DIR/docker-compose.hub.yml" "$work/stacks/"
 export DIVE_STACKS_DIR="$work/stacks"
