@@ -173,6 +173,10 @@ void dive_help_top(FILE *f, const struct dive_group *groups);
 void dive_help_group(FILE *f, const struct dive_group *group);
 void dive_help_verb(FILE *f, const struct dive_group *group, const struct dive_verb *verb);
 void dive_help_usage_line(FILE *f, const struct dive_group *group, const struct dive_verb *verb);
+/* The same rows as shell completion (a script to source) and as a man page in roff (gendoc.c). */
+void dive_completion_bash(FILE *f, const struct dive_group *groups);
+void dive_completion_zsh(FILE *f, const struct dive_group *groups);
+void dive_help_man(FILE *f, const struct dive_group *groups);
 
 /* Global options, as data (help and the dispatcher read this table). */
 extern const struct dive_opt dive_global_opts[];

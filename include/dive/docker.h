@@ -364,10 +364,11 @@ struct docker_logs_opts {
 	int timestamps;
 	size_t max_bytes;        /* payload cap, DIVE_ETOOBIG past it; 0: DOCKER_LOGS_MAX */
 	long timeout_ms;         /* 0: d->timeout_ms */
+	long since;              /* only lines from this Unix time on; 0: from the start */
 };
 
 /*
- * GET /containers/{id}/logs?stdout=1&stderr=1&tail=N (never follows).
+ * GET /containers/{id}/logs?stdout=1&stderr=1&tail=N[&since=T] (never follows).
  * on_data gets the payload in order, with its stream, split wherever the
  * transport split it.  It returns 0 to go on or a negative DIVE_E* to stop.
  */

@@ -121,6 +121,8 @@ void graph_format_duration(char *out, size_t n, long ms);
 /* Renderers; src as for graph_timeout.  Return 0, or <0 when the hook failed. */
 int graph_render_text(FILE *f, const struct graph *g, const struct graph_timeout_source *src);
 int graph_render_mermaid(FILE *f, const struct graph *g);
+/* g as one subgraph of a flowchart the caller opened ("flowchart LR"), ids prefixed with prefix. */
+int graph_render_mermaid_part(FILE *f, const struct graph *g, const char *prefix, const char *title);
 int graph_render_dot(FILE *f, const struct graph *g);
 /* {"file", "project", "services": [...], "order": [...], "levels": [[...]]}; *out owned by the caller. */
 int graph_to_json(cJSON **out, const struct graph *g, const struct graph_timeout_source *src);

@@ -87,10 +87,10 @@ static int on_logs_data(void *arg, const char *p, size_t n)
 int docker_container_logs(struct docker *d, const char *id, const struct docker_logs_opts *o,
 			  int (*on_data)(void *arg, enum docker_log_stream s, const char *p, size_t n), void *arg)
 {
-	static const struct docker_logs_opts dflt = { -1, 0, 0, 0, 0 };
+	static const struct docker_logs_opts dflt = { .tail = -1 };
 	struct docker_op op = { 0 };
 	struct logs_ctx c;
-	char tail[24];
+	char tail[24], since[32] = "";
 	char *path, *what;
 	int rc;
 
@@ -102,8 +102,10 @@ int docker_container_logs(struct docker *d, const char *id, const struct docker_
 		snprintf(tail, sizeof(tail), "%d", o->tail);
 	else
 		snprintf(tail, sizeof(tail), "all");
-	path = xasprintf("/containers/%s/logs?stdout=1&stderr=1&follow=0&tail=%s%s", id, tail,
-			 o->timestamps ? "&timestamps=1" : "");
+	if (o->since > 0)
+		snprintf(since, sizeof(since), "&since=%ld", o->since);
+	path = xasprintf("/containers/%s/logs?stdout=1&stderr=1&follow=0&tail=%s%s%s", id, tail,
+			 o->timestamps ? "&timestamps=1" : "", since);
 	what = xasprintf("read the logs of container '%s'", id);
 	memset(&c, 0, sizeof(c));
 	docker_frames_init(&c.frames, o->max_bytes ? o->max_bytes : DOCKER_LOGS_MAX, on_data, arg);

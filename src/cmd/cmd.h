@@ -21,9 +21,11 @@ extern const struct dive_verb cmd_images_verbs[];
 extern const struct dive_verb cmd_engine_verbs[];
 extern const struct dive_verb cmd_certs_verbs[];
 extern const struct dive_verb cmd_secrets_verbs[];
+extern const struct dive_verb cmd_runs_verbs[];
 extern const struct dive_verb cmd_graph_verb;
 extern const struct dive_verb cmd_version_verb;
 extern const struct dive_verb cmd_help_verb;
+extern const struct dive_verb cmd_completion_verb;
 extern const struct dive_verb cmd_serve_verb;
 extern const struct dive_verb cmd_metrics_verb;
 
@@ -61,6 +63,38 @@ int cmd_spoke_config_validate(const struct dive_ctx *ctx, const struct dive_inv 
 void cmd_spoke_flags(const struct dive_inv *inv, const char *flags[IK__COUNT]);
 extern const struct dive_opt cmd_spoke_init_opts[];
 extern const struct dive_opt cmd_spoke_config_opts[];
+
+/* `dive state flow` (cmd_state_flow.c), a row of cmd_state_verbs. */
+int cmd_state_flow(struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_state_flow_validate(const struct dive_ctx *ctx, const struct dive_inv *inv);
+extern const struct dive_opt cmd_state_flow_opts[];
+
+/* `dive hub logs` and `dive spoke logs` (cmd_stack_logs.c), rows of their tables. */
+int cmd_hub_logs(struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_spoke_logs(struct dive_ctx *ctx, const struct dive_inv *inv);
+int cmd_stack_logs_validate(const struct dive_ctx *ctx, const struct dive_inv *inv);
+extern const struct dive_opt cmd_stack_logs_opts[];
+
+/* One stack's graph as `dive graph hub|spoke CODE` reads it (placeholders for secrets); free both (cmd_graph.c). */
+struct graph;
+struct compose;
+int cmd_stack_graph(struct graph **g, struct compose **compose, enum stack_kind kind, const char *code);
+
+/*
+ * The live view of a deploy on a terminal (cmd_live.c): each service
+ * waiting for its dependencies, starting, created, health starting (12s),
+ * healthy, redrawn with the elapsed time; the other events as lines above
+ * it, printed by plain (with ctx as user).  cmd_live_start returns NULL
+ * (then plain lines: cmd_stack_progress) when
+ * stderr is not a terminal, CI is set, or with -q, --json or --dry-run.
+ * cmd_live_progress is the pipeline's progress callback with the view as
+ * user; cmd_live_stop draws the last state and frees (NULL is fine).
+ */
+struct cmd_live;
+struct cmd_live *cmd_live_start(struct dive_ctx *ctx, enum stack_kind kind, const struct dive_country *c,
+				void (*plain)(void *user, const struct pipeline_event *ev));
+void cmd_live_progress(void *user, const struct pipeline_event *ev);
+void cmd_live_stop(struct cmd_live *l);
 
 /* `dive images copy` (cmd_images_copy.c), a row of cmd_images_verbs. */
 int cmd_images_copy(struct dive_ctx *ctx, const struct dive_inv *inv);

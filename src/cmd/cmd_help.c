@@ -10,6 +10,12 @@ static int cmd_help(struct dive_ctx *ctx, const struct dive_inv *inv)
 	const struct dive_group *g;
 	const struct dive_verb *v;
 
+	if (dive_opt_given(inv, "man")) {
+		if (inv->argc)
+			return dive_fail(ctx, DIVE_EUSAGE, "'dive help --man' is the whole manual: it takes no command");
+		dive_help_man(ctx->out, dive_groups);
+		return DIVE_EXIT_OK;
+	}
 	if (inv->argc == 0) {
 		dive_help_top(ctx->out, dive_groups);
 		return DIVE_EXIT_OK;
@@ -32,6 +38,11 @@ static int cmd_help(struct dive_ctx *ctx, const struct dive_inv *inv)
 	return dive_fail(ctx, DIVE_EUSAGE, "no help for '%s %.64s': not a verb", g->name, inv->argv[1]);
 }
 
+static const struct dive_opt help_opts[] = {
+	{ .name = "man", .type = DIVE_OPT_BOOL, .help = "print the manual page of every command (roff: man -l -)" },
+	DIVE_OPT_END,
+};
+
 const struct dive_verb cmd_help_verb = {
-	.name = "help", .fn = cmd_help, .max_args = 2, .usage = "[COMMAND [VERB]]", .summary = "show help for a command",
+	.name = "help", .fn = cmd_help, .max_args = 2, .opts = help_opts, .usage = "[COMMAND [VERB]]", .summary = "show help for a command",
 };

@@ -82,5 +82,8 @@ const struct dive_verb cmd_hub_verbs[] = {
 	  .summary = "stop and remove the hub's containers" },
 	{ .name = "status", .fn = cmd_hub_status, .issue = 6, .flags = DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER,
 	  .summary = "state and health of every hub service" },
+	{ .name = "logs", .fn = cmd_hub_logs, .validate = cmd_stack_logs_validate, .max_args = 1, .issue = 19,
+	  .flags = DIVE_NEEDS_STATE | DIVE_NEEDS_DOCKER, .opts = cmd_stack_logs_opts, .usage = "[SERVICE]",
+	  .summary = "the hub's container logs, each line after its service, in time order" },
 	DIVE_VERB_END,
 };

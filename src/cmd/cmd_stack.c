@@ -170,6 +170,7 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	struct deploy_opts o = { 0 };
 	struct deploy_report rep;
 	struct instcfg cfg;
+	struct cmd_live *live;
 	char actor[256];
 	const char *from = dive_opt_str(inv, "from-phase", NULL), *rb = dive_opt_str(inv, "rollback", "auto");
 	enum dive_phase ph;
@@ -191,8 +192,6 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 	o.docker_host = ctx->docker_host;
 	o.secrets_spec = settings_getenv("DIVE_SECRETS");
 	o.instances_dir = ctx->instances_dir;
-	o.progress = cmd_stack_progress;
-	o.user = ctx;
 	o.bootstrapped = ctx->bootstrapped;
 	if (kind == STACK_SPOKE) {
 		const char *flags[IK__COUNT];
@@ -206,7 +205,11 @@ int cmd_stack_deploy(struct dive_ctx *ctx, const struct dive_inv *inv, enum stac
 		o.instance = &cfg;
 		o.secrets_spec = cfg.value[IK_SECRETS_PROVIDER];
 	}
+	live = cmd_live_start(ctx, kind, c, cmd_stack_progress);
+	o.progress = live ? cmd_live_progress : cmd_stack_progress;
+	o.user = live ? (void *)live : (void *)ctx;
 	rc = deploy_run(ctx->store, &o, &rep);
+	cmd_live_stop(live);
 	instcfg_release(&cfg);
 	code = exit_for(rc, &rep.pipeline);
 	if (ctx->json) {

@@ -293,5 +293,7 @@ const struct dive_verb cmd_state_verbs[] = {
 	{ .name = "import-legacy", .fn = cmd_state_import_legacy, .validate = validate_import, .min_args = 1,
 	  .max_args = 1, .flags = DIVE_NEEDS_STATE | DIVE_DRY_RUN, .usage = "DIR",
 	  .summary = "import the predecessor's .dive-state/<code>.state files (never writes a file)", .issue = 3 },
+	{ .name = "flow", .fn = cmd_state_flow, .validate = cmd_state_flow_validate, .opts = cmd_state_flow_opts,
+	  .summary = "the allowed state transitions (the state machine's table) as text, JSON or Mermaid", .issue = 19 },
 	DIVE_VERB_END,
 };

@@ -7,6 +7,7 @@ const struct dive_group dive_groups[] = {
 	{ "federation", "identity federation between the hub and spokes", cmd_federation_verbs, NULL },
 	{ "policy", "the hub's policy in every spoke's OPA, through OPAL", cmd_policy_verbs, NULL },
 	{ "state", "deployment state recorded in the state store", cmd_state_verbs, NULL },
+	{ "runs", "the runs recorded in the state store: phases, steps, errors", cmd_runs_verbs, NULL },
 	{ "lock", "instance locks (PostgreSQL advisory locks)", cmd_lock_verbs, NULL },
 	{ "db", "the state store schema", cmd_db_verbs, NULL },
 	{ "breaker", "circuit breakers persisted in the state store", cmd_breaker_verbs, NULL },
@@ -20,5 +21,6 @@ const struct dive_group dive_groups[] = {
 	{ "secrets", "an instance's secrets in the provider (DIVE_SECRETS): list, rotate, import", cmd_secrets_verbs, NULL },
 	{ "version", "print the version of dive and its libraries", NULL, &cmd_version_verb },
 	{ "help", "show help for a command", NULL, &cmd_help_verb },
+	{ "completion", "shell completion generated from these tables (bash, zsh)", NULL, &cmd_completion_verb },
 	{ NULL, NULL, NULL, NULL },
 };

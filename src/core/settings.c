@@ -275,6 +275,7 @@ static const struct settings_env env_rows[] = {
 	{ "DOCKER_HOST", 1024, "the Docker engine, unix:///PATH or tcp://HOST:PORT (--docker-host)" },
 	{ "DIVE_INSTANCES_DIR", DIR_MAX, "instance configuration (--instances-dir), default ./instances" },
 	{ "NO_COLOR", 64, "no colour on a terminal (--no-color)" },
+	{ "CI", 256, "set (any value) in CI: plain progress lines, no live view, even on a terminal" },
 	{ "DIVE_RETRY", SETTINGS_SPEC_MAX, "retry policy overrides, CLASS.KEY=VALUE,..." },
 	{ "DIVE_BREAKER", SETTINGS_SPEC_MAX, "circuit breaker overrides, CLASS.KEY=VALUE,..." },
 	{ "DIVE_SECRETS", DIR_MAX, "secrets provider: file, file:DIR, env or vault:URL,..." },

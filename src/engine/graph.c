@@ -390,26 +390,31 @@ static void mermaid_id(char out[80], const struct graph *g, size_t i)
 	}
 }
 
-int graph_render_mermaid(FILE *f, const struct graph *g)
+/*
+ * The level subgraphs and the edges; ids start with pre ("" or "hub_"),
+ * the level subgraphs are indented by ind more than the edges.
+ */
+static void mermaid_body(FILE *f, const struct graph *g, const char *pre, const char *ind)
 {
 	size_t *v = by_level(g), k, j;
 	char a[80], b[80];
 	int l = -1;
 
-	fputs("flowchart LR\n", f);
 	for (k = 0; k < g->n; k++) {
 		const struct graph_node *n = &g->nodes[v[k]];
 
 		if (n->level != l) {
 			if (l >= 0)
-				fputs("  end\n", f);
+				fprintf(f, "%s  end\n", ind);
 			l = n->level;
-			fprintf(f, "  subgraph L%d[\"level %d\"]\n", l, l);
+			fprintf(f, "%s  subgraph %sL%d[\"level %d\"]\n", ind, pre, l, l);
 		}
 		mermaid_id(a, g, v[k]);
-		fprintf(f, "    %s[\"%s\"]\n", a, n->svc->name);
+		fprintf(f, "%s    %s%s[\"%s\"]\n", ind, pre, a, n->svc->name);
 	}
 	if (l >= 0)
+		fprintf(f, "%s  end\n", ind);
+	if (*ind)
 		fputs("  end\n", f);
 	for (k = 0; k < g->n; k++) {
 		const struct graph_node *n = &g->nodes[v[k]];
@@ -417,10 +422,30 @@ int graph_render_mermaid(FILE *f, const struct graph *g)
 		for (j = 0; j < n->ndeps; j++) {
 			mermaid_id(a, g, n->deps[j].node);
 			mermaid_id(b, g, v[k]);
-			fprintf(f, "  %s -->|%s| %s\n", a, condition_short[n->deps[j].condition], b);
+			fprintf(f, "  %s%s -->|%s| %s%s\n", pre, a, condition_short[n->deps[j].condition], pre, b);
 		}
 	}
 	free(v);
+}
+
+int graph_render_mermaid(FILE *f, const struct graph *g)
+{
+	fputs("flowchart LR\n", f);
+	mermaid_body(f, g, "", "");
+	return 0;
+}
+
+/*
+ * One stack of a larger flowchart: a subgraph `prefix` titled title holding
+ * the level subgraphs, ids prefixed so two stacks' services stay apart.
+ */
+int graph_render_mermaid_part(FILE *f, const struct graph *g, const char *prefix, const char *title)
+{
+	char pre[40];
+
+	snprintf(pre, sizeof(pre), "%.38s_", prefix);
+	fprintf(f, "  subgraph %s[\"%s\"]\n", prefix, title);
+	mermaid_body(f, g, pre, "  ");
 	return 0;
 }
 

@@ -115,6 +115,8 @@ declare -A base=(
 	["spoke list-countries"]="spoke list-countries"
 	["spoke init"]="spoke init DEU"
 	["spoke config"]="spoke config DEU"
+	["spoke logs"]="spoke logs DEU keycloak --tail 5"
+	["hub logs"]="hub logs keycloak --tail 5"
 	["federation register"]="federation register DEU"
 	["federation unregister"]="federation unregister DEU --yes"
 	["federation approve"]="federation approve DEU"
@@ -125,6 +127,9 @@ declare -A base=(
 	["federation idps"]="federation idps"
 	["state show"]="state show DEU"
 	["state history"]="state history DEU"
+	["state flow"]="state flow --mermaid"
+	["runs list"]="runs list DEU --limit 5"
+	["runs show"]="runs show 1"
 	["state import-legacy"]="state import-legacy $work/legacy"
 	["lock status"]="lock status DEU"
 	["lock hold"]="lock hold DEU --for 5"
@@ -149,6 +154,7 @@ declare -A base=(
 	["secrets import"]="secrets import DEU --from $work/export"
 	["version"]="version"
 	["help"]="help"
+	["completion"]="completion bash"
 )
 
 # Every verb, from the generated help.
