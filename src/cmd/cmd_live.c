@@ -272,8 +272,7 @@ void cmd_live_stop(struct cmd_live *l)
 	l->stop = 1;
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->ticker, NULL);
-	if (l->deploying)
-		poll_status(l);
+	/* no last read of the engine: after a rollback it would show the removed containers, not what the run saw */
 	pthread_mutex_lock(&l->mu);
 	redraw(l, 0);
 	l->drawn = 0; /* the last state stays on the screen */

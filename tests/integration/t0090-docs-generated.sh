@@ -2,6 +2,7 @@
 # t0090: the Mermaid files of docs/architecture/ are what the binary draws
 # (dive state flow --mermaid from the state machine's table, dive graph
 # stacks --mermaid from the stack files), and they say what the tables say.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 src=${DIVE_SOURCE_DIR:-$(dirname "$0")/../..}
 

@@ -3,6 +3,7 @@
 # that fails in preflight (an engine that is not there: its error, exit 7),
 # and a run written into the store with known times, whose phases, steps,
 # durations and errors must come back exactly.  No stack is deployed.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 new_state_db t0092
 inst=$(mktemp -d)

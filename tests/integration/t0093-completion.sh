@@ -5,6 +5,7 @@
 # must be offered; also choices (--rollback), country codes and the global
 # options.  The zsh script is the same through bashcompinit (checked with
 # zsh -n when zsh is installed).
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 
 run completion bash

@@ -4,6 +4,7 @@
 # every command of `dive --help`, every verb of `dive CMD --help` with its
 # usage and every option of `dive CMD VERB --help`, the environment
 # variables and the exit codes.
+# ctest: beside-stacks (no shared engine object; runs beside the engine chain, tests/CMakeLists.txt)
 . "$(dirname "$0")/lib.sh"
 page=$(mktemp) text=$(mktemp)
 trap 'rm -f "$T_OUT" "$T_ERR" "$page" "$text"' EXIT

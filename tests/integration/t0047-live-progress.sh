@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# t0095: the live view of a deploy in a real terminal (tmux, capture-pane).
+# t0047: the live view of a deploy in a real terminal (tmux, capture-pane).
 # A spoke (LUX) whose stack file is stand-ins (DIVE_STACKS_DIR): db becomes
 # healthy after 4 s, api waits for it, slow stays "health starting" (its
 # start period is longer than its timeout, 14 s), so the run fails in deployment and
 # rolls back, touching nothing of the hub or DEU (it needs the hub t0040
-# leaves up for the spoke preflight; ordered before t0070 in
-# tests/CMakeLists.txt).  The screen, read while it runs, shows each
+# leaves up for the spoke preflight; its number puts it right after
+# t0040 in the engine chain of tests/CMakeLists.txt).  The screen, read while it runs, shows each
 # service waiting for its dependency, health starting with its seconds,
 # healthy, and the elapsed time moving; the same deploy off a terminal
 # (and with CI set on one) prints the plain lines; -q prints no progress.
 . "$(dirname "$0")/lib.sh"
-new_state_db t0095
+new_state_db t0047
 work=$(mktemp -d)
-sess="dive-t0095-$$"
+sess="dive-t0047-$$"
 cleanup() {
 	tmux -L "$sess" kill-server 2>/dev/null
 	"$DIVE" --instances-dir "$work/inst" spoke clean LUX --yes >/dev/null 2>&1
@@ -23,7 +23,7 @@ trap cleanup EXIT
 command -v tmux >/dev/null || { echo "FAIL: tmux is not installed (tests/env/packages)" >&2; exit 1; }
 "$DIVE" images build base standin >/dev/null 2>&1 || fail "cannot build the stand-in image"
 [ -n "$(docker ps -q --filter label=dive.project=dive-hub --filter label=dive.service=keycloak)" ] ||
-	fail "the hub is not running: t0095 deploys a spoke beside the hub t0040 leaves up"
+	fail "the hub is not running: t0047 deploys a spoke beside the hub t0040 leaves up"
 
 mkdir -p "$work/stacks" "$work/inst"
 cat >"$work/stacks/docker-compose.spoke.yml" <<'YML'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# t0091: dive spoke logs / dive hub logs on the hub and DEU that t0040 left
-# deployed (tests/CMakeLists.txt runs this before t0070 removes them; it
+# t0046: dive spoke logs / dive hub logs on the hub and DEU that t0040 left
+# deployed (its number puts it right after t0040 in the engine chain of tests/CMakeLists.txt; it
 # deploys nothing): Compose's labels beside dive's on DEU's keycloak;
 # Keycloak's own lines with the service prefix, every
 # service merged in time order, --json, --since, and --follow streaming a
@@ -9,7 +9,7 @@
 export DIVE_INSTANCES_DIR=${DIVE_INSTANCES_DIR:-$DIVE_SOURCE_DIR/instances}
 
 kc=$(docker ps -q --filter label=dive.project=dive-spoke-deu --filter label=dive.service=keycloak)
-[ -n "$kc" ] || { echo "FAIL: DEU's keycloak is not running: t0091 reads the stacks t0040 leaves deployed" >&2; exit 1; }
+[ -n "$kc" ] || { echo "FAIL: DEU's keycloak is not running: t0046 reads the stacks t0040 leaves deployed" >&2; exit 1; }
 hub_kc=$(docker ps -q --filter label=dive.project=dive-hub --filter label=dive.service=keycloak)
 [ -n "$hub_kc" ] || { echo "FAIL: the hub's keycloak is not running (t0040 leaves it deployed)" >&2; exit 1; }
 
@@ -80,7 +80,7 @@ T_CHECKS=$((T_CHECKS + 1))
 python3 - "$DIVE" "$kc" <<'PY' || fail "spoke logs --follow"
 import os, select, signal, subprocess, sys, time
 dive, kc = sys.argv[1], sys.argv[2]
-marker = "t0091-marker-%d" % os.getpid()
+marker = "t0046-marker-%d" % os.getpid()
 p = subprocess.Popen([dive, "spoke", "logs", "DEU", "keycloak", "--follow", "--tail", "1"],
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
