@@ -66,6 +66,8 @@ int engines_check(struct engines_check_report *out, struct store *s, const char 
  * the local engine, whose ports are on DIVE_PORTS_BIND.
  */
 void engines_url_host(char *out, size_t n, const char *url);
+/* "http://HOST:PORT", an IPv6 host in brackets. */
+void engines_http_url(char *out, size_t n, const char *host, int port);
 
 /*
  * Where instance code's published ports are reached: the host of the

@@ -259,7 +259,7 @@ static int remote_env(struct deploy *d, const struct deploy_opts *o)
 {
 	char hub_addr[64], url[128];
 	struct dive_ports hub;
-	int rc, v6;
+	int rc;
 
 	if ((rc = engines_hub_addr(hub_addr, sizeof(hub_addr))) < 0)
 		return rc;
@@ -272,11 +272,10 @@ static int remote_env(struct deploy *d, const struct deploy_opts *o)
 	stack_env_set(&d->stack_env, "DIVE_PUBLIC_HOST", d->engine_host);
 	if (!hub_addr[0] || (rc = ports_for(&hub, country_find("USA"))) < 0)
 		return 0; /* the federation step says what is missing */
-	v6 = strchr(hub_addr, ':') != NULL;
-	snprintf(url, sizeof(url), "http://%s%s%s:%d", v6 ? "[" : "", hub_addr, v6 ? "]" : "", hub.opal);
+	engines_http_url(url, sizeof(url), hub_addr, hub.opal);
 	stack_env_set(&d->stack_env, "HUB_OPAL_URL", url);
 	if (!o->instance || o->instance->source[IK_HUB_URL] == INSTCFG_DEFAULT) {
-		snprintf(url, sizeof(url), "http://%s%s%s:%d", v6 ? "[" : "", hub_addr, v6 ? "]" : "", hub.backend);
+		engines_http_url(url, sizeof(url), hub_addr, hub.backend);
 		stack_env_set(&d->stack_env, "HUB_URL", url);
 	}
 	return 0;

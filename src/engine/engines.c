@@ -139,6 +139,13 @@ void engines_url_host(char *out, size_t n, const char *url)
 	snprintf(out, n, "%.*s", end ? (int)(end - h) : (int)strlen(h), h);
 }
 
+void engines_http_url(char *out, size_t n, const char *host, int port)
+{
+	int v6 = strchr(host, ':') != NULL;
+
+	snprintf(out, n, "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
 int engines_instance_host(char *out, size_t n, int *remote, struct store *s, const char *code)
 {
 	char placed[ENGINE_NAME_MAX + 1] = ENGINE_LOCAL;

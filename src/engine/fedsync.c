@@ -349,15 +349,13 @@ int fsx_session(struct fedsync *fs, struct kc **out, const char *code)
 	}
 	{
 		char host[ENGINE_URL_MAX + 1];
-		int v6;
 
 		/* a spoke's published ports are on its engine's host */
 		if ((rc = engines_instance_host(host, sizeof(host), NULL, fs->o.store, c->code)) < 0) {
 			dive_secret_release(&pw);
 			return rc;
 		}
-		v6 = strchr(host, ':') != NULL;
-		snprintf(url, sizeof(url), "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", p.keycloak_http);
+		engines_http_url(url, sizeof(url), host, p.keycloak_http);
 	}
 	if ((rc = kc_open(&kc, url, NULL)) < 0) {
 		dive_secret_release(&pw);
@@ -448,7 +446,7 @@ int fsx_addr_hub(struct addr *a, const struct fed_spoke *reg)
 {
 	struct dive_ports p;
 	char hub_addr[64];
-	int rc, v6;
+	int rc;
 
 	fsx_addr_of(a, FED_HUB_CODE, NULL);
 	if (!fsx_reg_remote(reg))
@@ -462,9 +460,7 @@ int fsx_addr_hub(struct addr *a, const struct fed_spoke *reg)
 				       reg->code, reg->idp_url);
 	if ((rc = ports_for(&p, country_find(FED_HUB_CODE))) < 0)
 		return rc;
-	v6 = strchr(hub_addr, ':') != NULL;
-	snprintf(a->internal, sizeof(a->internal), "http://%s%s%s:%d", v6 ? "[" : "", hub_addr, v6 ? "]" : "",
-		 p.keycloak_http);
+	engines_http_url(a->internal, sizeof(a->internal), hub_addr, p.keycloak_http);
 	return 0;
 }
 

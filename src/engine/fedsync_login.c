@@ -61,8 +61,7 @@ static int app_of(struct fedsync *fs, struct fed_app *out, const char *code)
 		return federation_app(out, code);
 	if ((rc = ports_for(&p, country_find(code))) < 0)
 		return rc;
-	snprintf(base, sizeof(base), "http://%s%s%s:%d", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-		 p.keycloak_http);
+	engines_http_url(base, sizeof(base), host, p.keycloak_http);
 	return federation_app_at(out, code, base);
 }
 

@@ -141,13 +141,10 @@ int fedsync_register(struct fedsync *fs, struct fedsync_report *out, const struc
 		return rc;
 	if (remote) {
 		/* on another engine: everyone (the hub's Keycloak too) reaches it at its engine's host */
-		int v6 = strchr(host, ':') != NULL;
-
-		snprintf(kc.public_, sizeof(kc.public_), "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "",
-			 p.keycloak_http);
+		engines_http_url(kc.public_, sizeof(kc.public_), host, p.keycloak_http);
 		snprintf(kc.internal, sizeof(kc.internal), "%s", kc.public_);
-		snprintf(base, sizeof(base), "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", p.frontend);
-		snprintf(api, sizeof(api), "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", p.backend);
+		engines_http_url(base, sizeof(base), host, p.frontend);
+		engines_http_url(api, sizeof(api), host, p.backend);
 	} else {
 		snprintf(base, sizeof(base), "http://%s:%d", PUBLIC_HOST, p.frontend);
 		snprintf(api, sizeof(api), "http://%s:%d", PUBLIC_HOST, p.backend);

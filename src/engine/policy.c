@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dive/engines.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/federation.h"
@@ -418,8 +419,7 @@ int policy_check_spoke_at(struct policy_spoke_check *out, const struct dive_coun
 		return rc;
 	if (!host)
 		host = DIVE_PORTS_BIND;
-	snprintf(base, sizeof(base), "http://%s%s%s:%d", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-		 p.opal);
+	engines_http_url(base, sizeof(base), host, p.opal);
 	for (;;) {
 		cJSON_Delete(rev);
 		rev = NULL;
