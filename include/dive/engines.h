@@ -61,4 +61,29 @@ struct engines_check_report {
 int engines_check(struct engines_check_report *out, struct store *s, const char *name, const char *local_host,
 		  int warn_days);
 
+/*
+ * The host of an engine's tcp:// URL ("[::1]" -> "::1"); anything else is
+ * the local engine, whose ports are on DIVE_PORTS_BIND.
+ */
+void engines_url_host(char *out, size_t n, const char *url);
+/* "http://HOST:PORT", an IPv6 host in brackets. */
+void engines_http_url(char *out, size_t n, const char *host, int port);
+
+/*
+ * Where instance code's published ports are reached: the host of the
+ * engine it is placed on, or DIVE_PORTS_BIND for the local engine (also
+ * when s is NULL or the instance has no row).  *remote (may be NULL) says
+ * whether it is placed on another engine than the local one.
+ */
+int engines_instance_host(char *out, size_t n, int *remote, struct store *s, const char *code);
+
+/*
+ * DIVE_HUB_ADDR: an IP address of the hub's host that remote engines
+ * reach (the hub publishes the ports spokes use on it as well as on
+ * DIVE_PORTS_BIND).  "" when unset; DIVE_EUSAGE (ERRC_CONFIG_INVALID) when
+ * it is not an IP address or is an unspecified one (0.0.0.0, ::): every
+ * interface is never published by default.
+ */
+int engines_hub_addr(char *out, size_t n);
+
 #endif

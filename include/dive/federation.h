@@ -73,7 +73,7 @@ struct fed_app {
 	char client_id[32];       /* "dive-v3-broker-deu" */
 	char redirect_uri[96];    /* "http://localhost:13011/api/auth/callback/keycloak" */
 	char origin[48];          /* "http://localhost:13011" */
-	char issuer[96];          /* "http://localhost:18011/realms/dive-v3-broker-deu" */
+	char issuer[192];         /* "http://localhost:18011/realms/dive-v3-broker-deu" */
 	char verify_user[24];     /* "dive-verify-deu" */
 	char verify_email[48];    /* "dive-verify-deu@deu.dive.invalid" */
 	char verify_unique_id[40];
@@ -81,6 +81,8 @@ struct fed_app {
 
 /* code: the hub ("USA") or a spoke of the country table; DIVE_EUSAGE otherwise. */
 int federation_app(struct fed_app *out, const char *code);
+/* As federation_app(), the issuer under public_base ("http://10.231.0.2:18016": a Keycloak on another engine); NULL: localhost. */
+int federation_app_at(struct fed_app *out, const char *code, const char *public_base);
 /* The code of a federation alias: "deu-idp" -> "DEU"; DIVE_EUSAGE for any other alias. */
 int federation_alias_code(char out[4], const char *alias);
 

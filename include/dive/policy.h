@@ -35,8 +35,12 @@
 #define POLICY_SERVER_CONTAINER "dive-hub-opal-server"
 #define POLICY_TREE_MAX (16u << 20)
 
-/* The trusted issuers: the hub's realm and each code's (federation_app()), sorted, once each. */
-int policy_issuers(cJSON **out, const char *const *codes, size_t n);
+/*
+ * The trusted issuers: the hub's realm and each code's (federation_app()),
+ * sorted, once each.  publics (may be NULL, and its entries) names a code's
+ * Keycloak on another engine (federation_app_at()).
+ */
+int policy_issuers(cJSON **out, const char *const *codes, const char *const *publics, size_t n);
 
 struct policy_opts {
 	struct docker *docker;      /* the hub's engine */
@@ -78,5 +82,8 @@ struct policy_spoke_check {
  */
 int policy_check_spoke(struct policy_spoke_check *out, const struct dive_country *c, const struct policy_pub *expected,
 		       long wait_ms);
+/* As policy_check_spoke(), the spoke's OPA on host (its engine's; NULL: DIVE_PORTS_BIND). */
+int policy_check_spoke_at(struct policy_spoke_check *out, const struct dive_country *c,
+			  const struct policy_pub *expected, long wait_ms, const char *host);
 
 #endif

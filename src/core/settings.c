@@ -290,6 +290,8 @@ static const struct settings_env env_rows[] = {
 	{ "DIVE_JAVA_HOME", DIR_MAX, "the Java runtime copied into dive/keycloak:local" },
 	{ "DIVE_FEDERATION_STORE_URL", URL_MAX, "the MongoDB federation store, default the hub's" },
 	{ "DIVE_HUB_URL", URL_MAX, "the hub's backend as spokes reach it (--hub-url; hub_url of instance.yml)" },
+	{ "DIVE_HUB_ADDR", 64, "an address of the hub's host that remote engines reach: the hub publishes its Keycloak, "
+			       "OPAL and backend ports on it too, spokes on remote engines use it" },
 };
 
 size_t settings_env_count(void)

@@ -209,23 +209,6 @@ struct deploy *deploy_enter(struct pipeline *p, void *user)
 	return d;
 }
 
-/* "tcp://HOST:PORT" -> HOST ("[::1]" -> "::1"); the local engine's ports are on DIVE_PORTS_BIND. */
-static void host_of(char *out, size_t n, const char *url)
-{
-	const char *h = url + 6, *end;
-
-	if (strncmp(url, "tcp://", 6)) {
-		snprintf(out, n, "%s", DIVE_PORTS_BIND);
-		return;
-	}
-	if (*h == '[') {
-		end = strchr(++h, ']');
-	} else {
-		end = strrchr(h, ':');
-	}
-	snprintf(out, n, "%.*s", end ? (int)(end - h) : (int)strlen(h), h);
-}
-
 /*
  * The engine of the instance: where it is placed (dive.instances.engine),
  * unless engine of instance.yml or --engine names one; a deployed spoke is
@@ -259,6 +242,41 @@ static int pick_engine(struct deploy *d, const struct deploy_opts *o, struct sto
 				       "spoke '%s' is placed on engine '%s'; %s asks for '%s' and dive does not move a "
 				       "deployed spoke ('dive spoke clean %s' first)",
 				       o->country->code, placed, where, d->engine, o->country->code);
+	}
+	return 0;
+}
+
+/*
+ * What crosses engines (docs/architecture/federation.md, "Spokes on other
+ * engines"): the hub publishes the ports spokes use on DIVE_HUB_ADDR as
+ * well (DIVE_HUB_BIND: the same 127.0.0.1 entry again when unset, which the
+ * stack reader drops); a spoke on a remote engine names its engine's host
+ * as its public address (its Keycloak's issuer) and reaches the hub's OPAL
+ * server and backend at DIVE_HUB_ADDR, the shared network ending at its
+ * engine.  The local engine's variables stay as they were.
+ */
+static int remote_env(struct deploy *d, const struct deploy_opts *o)
+{
+	char hub_addr[64], url[128];
+	struct dive_ports hub;
+	int rc;
+
+	if ((rc = engines_hub_addr(hub_addr, sizeof(hub_addr))) < 0)
+		return rc;
+	if (o->kind == STACK_HUB) {
+		stack_env_set(&d->stack_env, "DIVE_HUB_BIND", hub_addr[0] ? hub_addr : DIVE_PORTS_BIND);
+		return 0;
+	}
+	if (!d->engine_remote)
+		return 0;
+	stack_env_set(&d->stack_env, "DIVE_PUBLIC_HOST", d->engine_host);
+	if (!hub_addr[0] || (rc = ports_for(&hub, country_find("USA"))) < 0)
+		return 0; /* the federation step says what is missing */
+	engines_http_url(url, sizeof(url), hub_addr, hub.opal);
+	stack_env_set(&d->stack_env, "HUB_OPAL_URL", url);
+	if (!o->instance || o->instance->source[IK_HUB_URL] == INSTCFG_DEFAULT) {
+		engines_http_url(url, sizeof(url), hub_addr, hub.backend);
+		stack_env_set(&d->stack_env, "HUB_URL", url);
 	}
 	return 0;
 }
@@ -298,7 +316,7 @@ int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store 
 		return rc;
 	d->engine_remote = strcmp(d->engine, ENGINE_LOCAL) != 0;
 	if (d->engine_remote)
-		host_of(d->engine_host, sizeof(d->engine_host), d->engine_row.url);
+		engines_url_host(d->engine_host, sizeof(d->engine_host), d->engine_row.url);
 	else
 		snprintf(d->engine_host, sizeof(d->engine_host), "%s", DIVE_PORTS_BIND);
 	{
@@ -316,6 +334,8 @@ int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store 
 		stack_env_set(&d->stack_env, "DIVE_INSTANCE_NAME", o->instance->value[IK_DISPLAY_NAME]);
 		stack_env_set(&d->stack_env, "HUB_URL", o->instance->value[IK_HUB_URL]);
 	}
+	if ((rc = remote_env(d, o)) < 0)
+		return rc;
 	interp_env_table(&d->env, &d->secret_vars, &d->stack_env);
 	return 0;
 }

@@ -164,7 +164,7 @@ static void policy(struct verdict *v)
 		       ERRC_POLICY_DISTRIBUTION, "hub policy published");
 		goto out;
 	}
-	rc = policy_check_spoke(&pc, d->o->country, &last, 20000);
+	rc = policy_check_spoke_at(&pc, d->o->country, &last, 20000, d->engine_host);
 	snprintf(what, sizeof(what), "policy revision at %s's OPA", d->o->country->code);
 	if (rc < 0) {
 		failed(v, what, dive_error_last(), ERRC_POLICY_DISTRIBUTION, what);

@@ -1,4 +1,5 @@
 /* engines.c - Docker engines by name, each behind its own breaker (see engines.h). */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -6,6 +7,9 @@
 #include "dive/engines.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
+#include "dive/ports.h"
+#include "dive/settings.h"
+#include "dive/store.h"
 
 static int is_local(const char *name)
 {
@@ -118,4 +122,73 @@ int engines_check(struct engines_check_report *out, struct store *s, const char 
 	out->ms = mono_ms() - t0;
 	docker_close(d);
 	return rc;
+}
+
+void engines_url_host(char *out, size_t n, const char *url)
+{
+	const char *h = url + 6, *end;
+
+	if (strncmp(url, "tcp://", 6)) {
+		snprintf(out, n, "%s", DIVE_PORTS_BIND);
+		return;
+	}
+	if (*h == '[')
+		end = strchr(++h, ']');
+	else
+		end = strrchr(h, ':');
+	snprintf(out, n, "%.*s", end ? (int)(end - h) : (int)strlen(h), h);
+}
+
+void engines_http_url(char *out, size_t n, const char *host, int port)
+{
+	int v6 = strchr(host, ':') != NULL;
+
+	snprintf(out, n, "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+int engines_instance_host(char *out, size_t n, int *remote, struct store *s, const char *code)
+{
+	char placed[ENGINE_NAME_MAX + 1] = ENGINE_LOCAL;
+	struct engine_row row;
+	int deployed = 0, rc;
+
+	snprintf(out, n, "%s", DIVE_PORTS_BIND);
+	if (remote)
+		*remote = 0;
+	if (!s || !s->ready)
+		return 0;
+	rc = engine_store_placement(s, code, placed, &deployed);
+	if (rc == DIVE_ENOTFOUND) {
+		dive_error_clear();
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!strcmp(placed, ENGINE_LOCAL))
+		return 0;
+	if ((rc = engine_store_get(s, &row, placed)) < 0)
+		return rc;
+	engines_url_host(out, n, row.url);
+	if (remote)
+		*remote = 1;
+	return 0;
+}
+
+int engines_hub_addr(char *out, size_t n)
+{
+	const char *v = settings_getenv("DIVE_HUB_ADDR");
+	unsigned char a[16], zero[16] = { 0 };
+	int v6;
+
+	if (n)
+		out[0] = '\0';
+	if (!v || !*v)
+		return 0;
+	v6 = strchr(v, ':') != NULL;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, v, a) != 1 || !memcmp(a, zero, v6 ? 16 : 4))
+		return dive_error_setc(DIVE_EUSAGE, ERRC_CONFIG_INVALID,
+				       "DIVE_HUB_ADDR '%.64s' is not an address of this host (an IP address, not 0.0.0.0 "
+				       "or ::)", v);
+	snprintf(out, n, "%s", v);
+	return 0;
 }

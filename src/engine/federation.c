@@ -50,6 +50,11 @@ int federation_names(struct fed_names *out, const char *code)
 
 int federation_app(struct fed_app *out, const char *code)
 {
+	return federation_app_at(out, code, NULL);
+}
+
+int federation_app_at(struct fed_app *out, const char *code, const char *public_base)
+{
 	const struct dive_country *c = code ? country_find(code) : NULL;
 	struct dive_ports p;
 	char lower[4];
@@ -66,7 +71,10 @@ int federation_app(struct fed_app *out, const char *code)
 	snprintf(out->client_id, sizeof(out->client_id), "dive-v3-broker-%s", lower);
 	snprintf(out->origin, sizeof(out->origin), "http://localhost:%d", p.frontend);
 	snprintf(out->redirect_uri, sizeof(out->redirect_uri), "%s/api/auth/callback/keycloak", out->origin);
-	snprintf(out->issuer, sizeof(out->issuer), "http://localhost:%d/realms/%s", p.keycloak_http, out->realm);
+	if (public_base)
+		snprintf(out->issuer, sizeof(out->issuer), "%s/realms/%s", public_base, out->realm);
+	else
+		snprintf(out->issuer, sizeof(out->issuer), "http://localhost:%d/realms/%s", p.keycloak_http, out->realm);
 	snprintf(out->verify_user, sizeof(out->verify_user), "dive-verify-%s", lower);
 	snprintf(out->verify_email, sizeof(out->verify_email), "dive-verify-%s@%s.dive.invalid", lower, lower);
 	snprintf(out->verify_unique_id, sizeof(out->verify_unique_id), "dive-verify-%s@%s", lower, c->code);

@@ -7,6 +7,7 @@
 #include "dive/deploy.h"
 #include "dive/compose.h"
 #include "dive/docker.h"
+#include "dive/engines.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/fedsync.h"
@@ -321,7 +322,7 @@ int fsx_session(struct fedsync *fs, struct kc **out, const char *code)
 	struct dive_ports p;
 	struct call call;
 	struct kc *kc = NULL;
-	char url[64];
+	char url[ENGINE_URL_MAX + 32];
 	size_t i;
 	int rc;
 
@@ -346,7 +347,16 @@ int fsx_session(struct fedsync *fs, struct kc **out, const char *code)
 		}
 		return rc;
 	}
-	snprintf(url, sizeof(url), "http://%s:%d", DIVE_PORTS_BIND, p.keycloak_http);
+	{
+		char host[ENGINE_URL_MAX + 1];
+
+		/* a spoke's published ports are on its engine's host */
+		if ((rc = engines_instance_host(host, sizeof(host), NULL, fs->o.store, c->code)) < 0) {
+			dive_secret_release(&pw);
+			return rc;
+		}
+		engines_http_url(url, sizeof(url), host, p.keycloak_http);
+	}
 	if ((rc = kc_open(&kc, url, NULL)) < 0) {
 		dive_secret_release(&pw);
 		return rc;
@@ -411,6 +421,47 @@ void fsx_addr_of(struct addr *a, const char *code, const struct fed_spoke *reg)
 		snprintf(a->public_, sizeof(a->public_), "%s", a->internal);
 	trim_slashes(a->public_);
 	trim_slashes(a->internal);
+}
+
+/*
+ * The hub's Keycloak as the spoke of reg reaches it.  A spoke whose
+ * registration names another back channel than its container on the shared
+ * network runs on another engine (fedsync_register): it reaches the hub at
+ * DIVE_HUB_ADDR, where the hub publishes its Keycloak too; the public
+ * address (the hub's issuer) is the same for everyone.
+ */
+int fsx_reg_remote(const struct fed_spoke *reg)
+{
+	struct addr local;
+	size_t n;
+
+	if (!reg || !reg->idp_url || !reg->idp_url[0] || !reg->idp_public_url || !reg->idp_public_url[0])
+		return 0;
+	fsx_addr_of(&local, reg->code, NULL);
+	n = strlen(local.internal);
+	return strncmp(reg->idp_url, local.internal, n) || (reg->idp_url[n] && reg->idp_url[n] != '/');
+}
+
+int fsx_addr_hub(struct addr *a, const struct fed_spoke *reg)
+{
+	struct dive_ports p;
+	char hub_addr[64];
+	int rc;
+
+	fsx_addr_of(a, FED_HUB_CODE, NULL);
+	if (!fsx_reg_remote(reg))
+		return 0;
+	if ((rc = engines_hub_addr(hub_addr, sizeof(hub_addr))) < 0)
+		return rc;
+	if (!hub_addr[0])
+		return dive_error_setc(DIVE_EUSAGE, ERRC_CONFIG_INVALID,
+				       "spoke '%s' runs on another engine (its Keycloak is at %.200s) and reaches the hub "
+				       "only at DIVE_HUB_ADDR, which is not set",
+				       reg->code, reg->idp_url);
+	if ((rc = ports_for(&p, country_find(FED_HUB_CODE))) < 0)
+		return rc;
+	engines_http_url(a->internal, sizeof(a->internal), hub_addr, p.keycloak_http);
+	return 0;
 }
 
 /* FEDERATION_<OWNER>_<USER>_SECRET, kept under owner (whose realm holds the client). */
@@ -479,7 +530,10 @@ static int desired_idp(cJSON **out, const struct fed_names *n, enum fed_side sid
 	char path[64];
 	int rc;
 
-	fsx_addr_of(&other, side == FED_SIDE_HUB ? n->code : FED_HUB_CODE, side == FED_SIDE_HUB ? reg : NULL);
+	if (side == FED_SIDE_HUB)
+		fsx_addr_of(&other, n->code, reg);
+	else if ((rc = fsx_addr_hub(&other, reg)) < 0)
+		return rc;
 	snprintf(path, sizeof(path), "/realms/%s", realm_of_other);
 	join(issuer, sizeof(issuer), other.public_, path);
 	join(back, sizeof(back), other.internal, path);

@@ -7,6 +7,7 @@
 #include "dive/deploy.h"
 #include "dive/compose.h"
 #include "dive/docker.h"
+#include "dive/engines.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/fedsync.h"
@@ -46,6 +47,24 @@ static long long mono_ms_now(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The app of code, its issuer where its Keycloak is published (a spoke on another engine: its engine's host). */
+static int app_of(struct fedsync *fs, struct fed_app *out, const char *code)
+{
+	char host[ENGINE_URL_MAX + 1], base[ENGINE_URL_MAX + 32];
+	struct dive_ports p;
+	int remote = 0, rc;
+
+	if (strcmp(code, FED_HUB_CODE) &&
+	    (rc = engines_instance_host(host, sizeof(host), &remote, fs->o.store, code)) < 0)
+		return rc;
+	if (!remote)
+		return federation_app(out, code);
+	if ((rc = ports_for(&p, country_find(code))) < 0)
+		return rc;
+	engines_http_url(base, sizeof(base), host, p.keycloak_http);
+	return federation_app_at(out, code, base);
+}
+
 int fedsync_verify_login(struct fedsync *fs, struct fedsync_login *out, const struct dive_country *c,
 			 enum fed_login_dir dir)
 {
@@ -67,7 +86,7 @@ int fedsync_verify_login(struct fedsync *fs, struct fedsync_login *out, const st
 	memset(&r, 0, sizeof(r));
 	out->dir = dir;
 	if ((rc = fsx_check_spoke(c)) < 0 || (rc = federation_names(&n, c->code)) < 0 ||
-	    (rc = federation_app(&app, entry)) < 0 || (rc = federation_app(&user, home)) < 0)
+	    (rc = app_of(fs, &app, entry)) < 0 || (rc = federation_app(&user, home)) < 0)
 		return rc;
 	snprintf(out->idp, sizeof(out->idp), "%s", dir == FED_LOGIN_SPOKE_TO_HUB ? n.hub_idp : n.spoke_idp);
 	snprintf(out->name, sizeof(out->name), "federated login %s -> %s through %s", home, entry, out->idp);

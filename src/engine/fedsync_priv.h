@@ -97,6 +97,9 @@ void fsx_report_add(struct fedsync_report *r, const struct fed_action *a);
 int fsx_fn_get(struct call *c);
 int fsx_fn_list(struct call *c);
 void fsx_addr_of(struct addr *a, const char *code, const struct fed_spoke *reg);
+int fsx_addr_hub(struct addr *a, const struct fed_spoke *reg);
+/* Whether reg names a spoke on another engine than the hub's (its back channel is not its container's). */
+int fsx_reg_remote(const struct fed_spoke *reg);
 void fsx_action(struct fed_action *a, const char *code, enum fed_op op, enum fed_obj obj, enum fed_side side,
 		   enum fed_drift because, int enabled);
 int fsx_fn_idp_page(struct call *c);

@@ -7,6 +7,7 @@
 #include "dive/deploy.h"
 #include "dive/compose.h"
 #include "dive/docker.h"
+#include "dive/engines.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/fedsync.h"
@@ -125,18 +126,29 @@ int fedsync_register(struct fedsync *fs, struct fedsync_report *out, const struc
 	struct fed_registration reg;
 	struct dive_ports p;
 	struct addr kc;
-	char base[64], api[64], scopes[1100], *save = NULL, *tok;
+	char base[ENGINE_URL_MAX + 32], api[ENGINE_URL_MAX + 32], scopes[1100], *save = NULL, *tok;
+	char host[ENGINE_URL_MAX + 1];
 	const char *scopev[33];
 	size_t ns = 0;
 	struct call call;
-	int rc;
+	int rc, remote = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = fsx_check_spoke(c)) < 0 || (rc = ports_for(&p, c)) < 0)
 		return rc;
 	fsx_addr_of(&kc, c->code, NULL);
-	snprintf(base, sizeof(base), "http://%s:%d", PUBLIC_HOST, p.frontend);
-	snprintf(api, sizeof(api), "http://%s:%d", PUBLIC_HOST, p.backend);
+	if ((rc = engines_instance_host(host, sizeof(host), &remote, fs->o.store, c->code)) < 0)
+		return rc;
+	if (remote) {
+		/* on another engine: everyone (the hub's Keycloak too) reaches it at its engine's host */
+		engines_http_url(kc.public_, sizeof(kc.public_), host, p.keycloak_http);
+		snprintf(kc.internal, sizeof(kc.internal), "%s", kc.public_);
+		engines_http_url(base, sizeof(base), host, p.frontend);
+		engines_http_url(api, sizeof(api), host, p.backend);
+	} else {
+		snprintf(base, sizeof(base), "http://%s:%d", PUBLIC_HOST, p.frontend);
+		snprintf(api, sizeof(api), "http://%s:%d", PUBLIC_HOST, p.backend);
+	}
 	memset(&reg, 0, sizeof(reg));
 	reg.code = c->code;
 	reg.name = fs->o.display_name ? fs->o.display_name : c->name;
@@ -571,7 +583,7 @@ int fedsync_publish_policy(struct fedsync *fs, struct policy_result *out, const 
 	struct fed_spoke_list regs = { 0 };
 	struct policy_opts po;
 	struct call call;
-	const char **codes = NULL;
+	const char **codes = NULL, **publics = NULL;
 	cJSON *issuers = NULL;
 	size_t i, n = 0;
 	int rc;
@@ -583,10 +595,14 @@ int fedsync_publish_policy(struct fedsync *fs, struct policy_result *out, const 
 	if ((rc = fsx_mguard(fs, &call)) < 0)
 		return rc;
 	codes = xcalloc(regs.n + 1, sizeof(*codes));
+	publics = xcalloc(regs.n + 1, sizeof(*publics));
 	for (i = 0; i < regs.n; i++)
-		if (regs.v[i].status == FED_APPROVED)
+		if (regs.v[i].status == FED_APPROVED) {
+			/* a spoke on another engine: the issuer its Keycloak names (fedsync_register) */
+			publics[n] = fsx_reg_remote(&regs.v[i]) ? regs.v[i].idp_public_url : NULL;
 			codes[n++] = regs.v[i].code;
-	rc = policy_issuers(&issuers, codes, n);
+		}
+	rc = policy_issuers(&issuers, codes, publics, n);
 	if (rc == 0 && !fs->docker && (rc = docker_open(&fs->docker, fs->o.docker_host, NULL)) == 0)
 		rc = docker_negotiate(fs->docker);
 	if (rc == 0) {
@@ -600,6 +616,7 @@ int fedsync_publish_policy(struct fedsync *fs, struct policy_result *out, const 
 	}
 	cJSON_Delete(issuers);
 	free(codes);
+	free(publics);
 	fed_spoke_list_release(&regs);
 	return rc;
 }

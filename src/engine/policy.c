@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dive/engines.h"
 #include "dive/errcodes.h"
 #include "dive/error.h"
 #include "dive/federation.h"
@@ -48,7 +49,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int policy_issuers(cJSON **out, const char *const *codes, size_t n)
+int policy_issuers(cJSON **out, const char *const *codes, const char *const *publics, size_t n)
 {
 	char **v = xcalloc(n + 1, sizeof(*v));
 	size_t i, k = 0;
@@ -62,7 +63,7 @@ int policy_issuers(cJSON **out, const char *const *codes, size_t n)
 	}
 	v[k++] = xstrdup(app.issuer);
 	for (i = 0; i < n; i++) {
-		if ((rc = federation_app(&app, codes[i])) < 0)
+		if ((rc = federation_app_at(&app, codes[i], publics ? publics[i] : NULL)) < 0)
 			break;
 		v[k++] = xstrdup(app.issuer);
 	}
@@ -399,9 +400,15 @@ static int decide(const char *base, const char *issuer, const char *clearance, c
 int policy_check_spoke(struct policy_spoke_check *out, const struct dive_country *c, const struct policy_pub *expected,
 		       long wait_ms)
 {
+	return policy_check_spoke_at(out, c, expected, wait_ms, NULL);
+}
+
+int policy_check_spoke_at(struct policy_spoke_check *out, const struct dive_country *c,
+			  const struct policy_pub *expected, long wait_ms, const char *host)
+{
 	struct dive_ports p;
 	struct fed_app hub;
-	char base[64], why_allow[160], why_deny[160];
+	char base[320], why_allow[160], why_deny[160];
 	cJSON *rev = NULL, *iss = NULL;
 	const cJSON *e;
 	long long t0 = now_ms(), deadline = t0 + (wait_ms > 0 ? wait_ms : 0);
@@ -410,7 +417,9 @@ int policy_check_spoke(struct policy_spoke_check *out, const struct dive_country
 	memset(out, 0, sizeof(*out));
 	if ((rc = ports_for(&p, c)) < 0 || (rc = federation_app(&hub, FED_HUB_CODE)) < 0)
 		return rc;
-	snprintf(base, sizeof(base), "http://%s:%d", DIVE_PORTS_BIND, p.opal);
+	if (!host)
+		host = DIVE_PORTS_BIND;
+	engines_http_url(base, sizeof(base), host, p.opal);
 	for (;;) {
 		cJSON_Delete(rev);
 		rev = NULL;

@@ -182,6 +182,19 @@ static int long_port(struct svc_ctx *x, yaml_node_t *n, struct compose_port *p)
 	return 0;
 }
 
+/* Whether ports[last] binds what an earlier entry binds already. */
+static int port_repeated(const struct compose_port *ports, size_t last)
+{
+	const struct compose_port *p = &ports[last];
+	size_t i;
+
+	for (i = 0; i < last; i++)
+		if (ports[i].host_port == p->host_port && ports[i].container_port == p->container_port &&
+		    !strcmp(ports[i].host_ip, p->host_ip) && !strcmp(ports[i].protocol, p->protocol))
+			return 1;
+	return 0;
+}
+
 int cs_ports(struct svc_ctx *x, yaml_node_t *n)
 {
 	struct loader *L = x->L;
@@ -211,6 +224,8 @@ int cs_ports(struct svc_ctx *x, yaml_node_t *n)
 		free(s);
 		if (rc < 0)
 			return rc;
+		if (!(f & INTERP_PLACEHOLDER) && port_repeated(x->s->ports, x->s->nports - 1))
+			x->s->nports--; /* the same binding twice is one (an optional address that defaults to another) */
 	}
 	return 0;
 }

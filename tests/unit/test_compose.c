@@ -859,6 +859,53 @@ static void compose__stack_files_load_for_the_hub_and_every_spoke(void **state)
 	free(path);
 }
 
+/* The hub's extra address (DIVE_HUB_BIND, engines.h): unset, the repeated 127.0.0.1 entry drops out and the hash stays. */
+static void compose__hub_publishes_on_its_extra_address_only_when_set(void **state)
+{
+	static const char twice[] = "services:\n  a:\n    image: x\n    ports: [\"127.0.0.1:80:80\", \"127.0.0.1:80:80\"]\n";
+	static const char once[] = "services:\n  a:\n    image: x\n    ports: [\"127.0.0.1:80:80\"]\n";
+	const char *const spokes_use[] = { "keycloak", "backend", "opal-server" };
+	struct stack_vars sv;
+	struct compose *plain = NULL, *bound = NULL;
+	struct dive_ports p;
+	char *path = NULL, a[65], b[65];
+	size_t i, j;
+
+	(void)state;
+	hash_of(a, twice, "a", NULL);
+	hash_of(b, once, "a", NULL);
+	assert_string_equal(a, b);
+	assert_int_equal(stack_path(&path, STACK_HUB), 0);
+	assert_int_equal(ports_for(&p, country_find("USA")), 0);
+	stack_vars_init(&sv, country_find("USA"), 1);
+	if (compose_load(&plain, path, &sv.env) < 0)
+		fail_msg("%s", dive_error_last());
+	stack_env_set(&sv.inst, "DIVE_HUB_BIND", "10.231.0.1");
+	if (compose_load(&bound, path, &sv.env) < 0)
+		fail_msg("%s", dive_error_last());
+	for (i = 0; i < plain->nservices; i++) {
+		const struct compose_service *s = &plain->services[i], *t = compose_service_find(bound, s->name);
+		int used = 0, extra = 0;
+
+		for (j = 0; j < sizeof(spokes_use) / sizeof(spokes_use[0]); j++)
+			used |= !strcmp(s->name, spokes_use[j]);
+		for (j = 0; j < s->nports; j++)
+			assert_string_equal(s->ports[j].host_ip, DIVE_PORTS_BIND);
+		for (j = 0; j < t->nports; j++)
+			extra += !strcmp(t->ports[j].host_ip, "10.231.0.1");
+		assert_int_equal(t->nports, s->nports + (size_t)used);
+		assert_int_equal(extra, used);
+		if (!strcmp(s->name, "keycloak"))
+			for (j = 0; j < t->nports; j++)
+				if (!strcmp(t->ports[j].host_ip, "10.231.0.1"))
+					assert_int_equal(t->ports[j].host_port, p.keycloak_http);
+	}
+	compose_free(plain);
+	compose_free(bound);
+	stack_vars_release(&sv);
+	free(path);
+}
+
 static void compose__stack_files_need_their_secrets_to_deploy(void **state)
 {
 	struct stack_vars sv;
@@ -1000,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(compose__flags_every_field_that_carries_a_secret),
 		cmocka_unit_test(compose__parses_durations),
 		cmocka_unit_test(compose__rejects_bad_ports_and_volumes),
+		cmocka_unit_test(compose__hub_publishes_on_its_extra_address_only_when_set),
 		cmocka_unit_test(compose__rejects_what_dive_does_not_read),
 		cmocka_unit_test(compose__bounds_size_depth_and_nodes),
 		cmocka_unit_test(compose__config_hash_ignores_key_order_and_formatting),
