@@ -23,6 +23,7 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 pgctl() { (cd / && runuser -u postgres -- "$pgbin/pg_ctl" -D "$priv/data" -l "$priv/log" -w -t 60 "$@") >/dev/null; }
 cleanup() {
 	"$DIVE" spoke clean NLD --yes >/dev/null 2>&1 || true
+	"$DIVE" federation unregister NLD --yes >/dev/null 2>&1 || true
 	pgctl stop -m immediate 2>/dev/null || true
 	rm -rf "$priv" "$T_OUT" "$T_ERR"
 }

@@ -24,6 +24,7 @@ proxy=$!
 cleanup() {
 	kill "$proxy" 2>/dev/null || true
 	"$DIVE" spoke clean NLD --yes >/dev/null 2>&1 || true
+	"$DIVE" federation unregister NLD --yes >/dev/null 2>&1 || true
 	rm -rf "$work" "$T_OUT" "$T_ERR"
 	psql -qX "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_DB WITH (FORCE)" >/dev/null 2>&1
 }

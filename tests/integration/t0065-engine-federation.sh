@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0086: a spoke on a second engine federated with the hub on the first
+# t0065: a spoke on a second engine federated with the hub on the first
 # (issue 18, the last part), with issue 11's verification logins across them:
 #
 #  - engine B up (t0085's), the hub on A published on B's side of the veth
@@ -13,10 +13,11 @@
 #  - whatever happens: FRA cleaned, its registration removed, the hub
 #    published on 127.0.0.1 only again, engine B and the files removed.
 #
-# Deploys the hub when no earlier test left it (as t0055); run under the stack lock.
+# Deploys the hub when no earlier test left it (as t0055); numbered to run while the
+# hub t0040 left is up, before t0070 removes it.  Run under the stack lock.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_engine.sh"
-new_state_db t0086
+new_state_db t0065
 export DIVE_INSTANCES_DIR=${DIVE_INSTANCES_DIR:-$DIVE_SOURCE_DIR/instances}
 unset DIVE_FEDERATION_STORE_URL DIVE_RETRY DIVE_HUB_ADDR
 I=$DIVE_INSTANCES_DIR
@@ -40,13 +41,13 @@ cleanup() {
 	if [ -n "${T_ENGINE_UP:-}" ]; then "$ENGINE_B" down >/dev/null 2>&1 || echo "WARNING: engine-b down failed" >&2; fi
 	rm -rf "$T_WORK" "$T_OUT" "$T_ERR"
 	psql -qX "$T_ADMIN_URL" -c "DROP DATABASE IF EXISTS $T_DB WITH (FORCE)" >/dev/null 2>&1
-	echo "t0086: $(($(date +%s) - T0)) s in all"
+	echo "t0065: $(($(date +%s) - T0)) s in all"
 	exit $rc
 }
 trap cleanup EXIT
 
 port() { "$DIVE" spoke ports "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ports"][sys.argv[1]])' "$2"; }
-step() { echo "t0086: $(($(date +%s) - T0)) s: $*"; }
+step() { echo "t0065: $(($(date +%s) - T0)) s: $*"; }
 HUB_KC=$(port USA keycloak_http)
 FRA_KC=$(port FRA keycloak_http)
 FRA_OPA=$(port FRA opal)
