@@ -147,7 +147,7 @@ out:
 
 /*
  * The spoke's OPA holds the hub's policy: the revision last published (it
- * arrives within a second or two of a publish), the trusted issuers it
+ * arrives within a second or two of a publish, once the client is connected), the trusted issuers it
  * carried, and a fixed decision each way.
  */
 static void policy(struct verdict *v)
@@ -164,7 +164,9 @@ static void policy(struct verdict *v)
 		       ERRC_POLICY_DISTRIBUTION, "hub policy published");
 		goto out;
 	}
-	rc = policy_check_spoke_at(&pc, d->o->country, &last, 20000, d->engine_host);
+	/* Up to 150 s: after the hub's OPAL server restarts, a spoke's client reconnects on its own
+	 * backoff (2 min between tries seen after `hub down` / `hub up`); the check ends at the match. */
+	rc = policy_check_spoke_at(&pc, d->o->country, &last, 150000, d->engine_host);
 	snprintf(what, sizeof(what), "policy revision at %s's OPA", d->o->country->code);
 	if (rc < 0) {
 		failed(v, what, dive_error_last(), ERRC_POLICY_DISTRIBUTION, what);
