@@ -351,3 +351,21 @@ void deploy_ctx_close(struct deploy *d)
 	docker_close(d->docker);
 	pthread_mutex_destroy(&d->store_mu);
 }
+
+int deploy_ctx_observe(struct deploy *d, struct deploy_opts *o, struct store *s, const char *docker_host,
+		       enum stack_kind kind, const struct dive_country *c)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->country = c;
+	o->docker_host = docker_host;
+	o->instances_dir = ".";
+	o->secrets_spec = "env";
+	rc = deploy_ctx_open(d, o, s);
+	if (rc == 0)
+		rc = d->engine_remote && s && s->ready ? engines_connect(d->docker, s, d->engine, NULL)
+						      : docker_negotiate(d->docker);
+	return rc;
+}

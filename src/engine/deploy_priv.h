@@ -65,6 +65,13 @@ struct deploy {
 /* deploy_ctx.c */
 int deploy_ctx_open(struct deploy *d, const struct deploy_opts *o, struct store *s);
 void deploy_ctx_close(struct deploy *d);
+/*
+ * A context to look at an instance (status, logs): O filled for KIND and C on DOCKER_HOST,
+ * no secrets, then the engine reached (a remote one through its breaker docker:<name>).
+ * O must outlive D.  Close D whatever it returns.
+ */
+int deploy_ctx_observe(struct deploy *d, struct deploy_opts *o, struct store *s, const char *docker_host,
+		       enum stack_kind kind, const struct dive_country *c);
 /* The stack for this instance: real (every secret) or with placeholders (plan, checks). */
 int deploy_load(struct deploy *d, int real);
 /* Every secret the stack declares, from the provider; generated when asked (names into generated). */

@@ -12,7 +12,7 @@
 int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind, const struct dive_country *c,
 		  cJSON **out, int *healthy)
 {
-	struct deploy_opts o = { 0 };
+	struct deploy_opts o;
 	struct deploy d;
 	struct state_instance st;
 	cJSON *doc = cJSON_CreateObject(), *list = NULL, *svcs;
@@ -21,16 +21,8 @@ int deploy_status(struct store *s, const char *docker_host, enum stack_kind kind
 
 	*out = NULL;
 	*healthy = 0;
-	o.kind = kind;
-	o.country = c;
-	o.docker_host = docker_host;
-	o.instances_dir = ".";
-	o.secrets_spec = "env";
-	rc = deploy_ctx_open(&d, &o, s);
 	/* a remote engine through its breaker (docker:<name>): one that is down opens it */
-	if (rc == 0)
-		rc = d.engine_remote && s && s->ready ? engines_connect(d.docker, s, d.engine, NULL)
-						   : docker_negotiate(d.docker);
+	rc = deploy_ctx_observe(&d, &o, s, docker_host, kind, c);
 	if (rc < 0 && d.engine_remote &&
 	    (rc == DIVE_ECIRCUIT || dive_error_last_code() == ERRC_DOCKER_UNREACHABLE || rc == DIVE_EUNAVAIL)) {
 		/* not absent, not healthy: unreachable, with the engine named (the audit treats it as unknown) */

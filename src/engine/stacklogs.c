@@ -174,7 +174,7 @@ int stacklogs_read(struct store *s, const char *docker_host, enum stack_kind kin
 		   const struct stacklogs_opts *o, int (*on_line)(void *user, const struct stacklogs_line *l),
 		   void *user)
 {
-	struct deploy_opts dop = { 0 };
+	struct deploy_opts dop;
 	struct deploy d;
 	struct dive_interrupt_saved saved;
 	struct target *t = NULL;
@@ -182,15 +182,7 @@ int stacklogs_read(struct store *s, const char *docker_host, enum stack_kind kin
 	size_t nt = 0, width = 0;
 	int rc;
 
-	dop.kind = kind;
-	dop.country = c;
-	dop.docker_host = docker_host;
-	dop.instances_dir = ".";
-	dop.secrets_spec = "env";
-	rc = deploy_ctx_open(&d, &dop, s);
-	if (rc == 0)
-		rc = d.engine_remote && s && s->ready ? engines_connect(d.docker, s, d.engine, NULL)
-						   : docker_negotiate(d.docker);
+	rc = deploy_ctx_observe(&d, &dop, s, docker_host, kind, c);
 	if (rc == 0)
 		rc = deploy_load(&d, 0);
 	if (rc == 0)
